@@ -1,0 +1,4 @@
+// Every migration, in order. A test checks that each file in this folder is listed here.
+import { InitialSchema1764000000000 } from './1764000000000-InitialSchema';
+
+export const MIGRATIONS = [InitialSchema1764000000000];

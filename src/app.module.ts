@@ -1,0 +1,23 @@
+import { Module } from '@nestjs/common';
+import { ConfigModule } from './config/config.module';
+import { DatabaseModule } from './database/database.module';
+import { DatasetsModule } from './datasets/datasets.module';
+import { HealthModule } from './health/health.module';
+import { MetricsModule } from './metrics/metrics.module';
+import { ModelsModule } from './models/models.module';
+import { PredictionModule } from './prediction/prediction.module';
+import { TrainingModule } from './training/training.module';
+
+@Module({
+  imports: [
+    ConfigModule,
+    DatabaseModule,
+    MetricsModule,
+    HealthModule,
+    DatasetsModule,
+    ModelsModule,
+    TrainingModule,
+    PredictionModule,
+  ],
+})
+export class AppModule {}

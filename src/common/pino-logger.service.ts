@@ -1,0 +1,33 @@
+import { LoggerService } from '@nestjs/common';
+import type { Logger as Pino } from 'pino';
+
+/** Nest's logger on top of Fastify's pino, so every log line is one JSON object. */
+export class PinoLoggerService implements LoggerService {
+  constructor(private readonly pino: Pino) {}
+
+  log(message: unknown, context?: string): void {
+    this.pino.info({ context }, String(message));
+  }
+
+  error(message: unknown, traceOrContext?: string, context?: string): void {
+    // Nest passes (message, stack, context) or (message, context).
+    if (context) this.pino.error({ context, stack: traceOrContext }, String(message));
+    else this.pino.error({ context: traceOrContext }, String(message));
+  }
+
+  warn(message: unknown, context?: string): void {
+    this.pino.warn({ context }, String(message));
+  }
+
+  debug(message: unknown, context?: string): void {
+    this.pino.debug({ context }, String(message));
+  }
+
+  verbose(message: unknown, context?: string): void {
+    this.pino.trace({ context }, String(message));
+  }
+
+  fatal(message: unknown, context?: string): void {
+    this.pino.fatal({ context }, String(message));
+  }
+}

@@ -1,0 +1,102 @@
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Param,
+  ParseUUIDPipe,
+  Post,
+  Query,
+  Res,
+} from '@nestjs/common';
+import {
+  ApiBody,
+  ApiConsumes,
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
+import { PaginationQuery } from '../common/pagination';
+import { DatasetsService } from './datasets.service';
+import { toDatasetResponse } from './datasets.mapper';
+import {
+  CreateDatasetQuery,
+  CreateDatasetRequest,
+  DatasetPageResponse,
+  DatasetResponse,
+  DatasetRowsResponse,
+} from './dto/dataset.dto';
+
+@ApiTags('datasets')
+@Controller('v1/datasets')
+export class DatasetsController {
+  constructor(private readonly datasets: DatasetsService) {}
+
+  @Post()
+  @ApiOperation({
+    summary: 'Upload a dataset',
+    description:
+      'JSON `{ name, columns, rows }` or `{ name, records }`, or a CSV file (`Content-Type: text/csv`, header row first) ' +
+      'with `?name=`. Column types (number/string) are inferred; the table is parsed once and stored in columnar form.',
+  })
+  @ApiConsumes('application/json', 'text/csv')
+  @ApiBody({ type: CreateDatasetRequest })
+  @ApiCreatedResponse({ type: DatasetResponse })
+  async create(
+    @Body() body: unknown,
+    @Query() query: CreateDatasetQuery,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<DatasetResponse> {
+    const dataset = await this.datasets.create(
+      Buffer.isBuffer(body)
+        ? { kind: 'csv', name: query.name, content: body }
+        : {
+            kind: 'json',
+            body: query.name && isObject(body) ? { name: query.name, ...body } : body,
+          },
+    );
+    reply.header('location', `/v1/datasets/${dataset.id}`);
+    return toDatasetResponse(dataset);
+  }
+
+  @Get()
+  @ApiOperation({ summary: 'List datasets, newest first' })
+  @ApiOkResponse({ type: DatasetPageResponse })
+  async list(@Query() page: PaginationQuery): Promise<DatasetPageResponse> {
+    const result = await this.datasets.list(page.limit, page.offset);
+    return { ...result, items: result.items.map(toDatasetResponse) };
+  }
+
+  @Get(':id')
+  @ApiOperation({ summary: 'Get a dataset' })
+  @ApiOkResponse({ type: DatasetResponse })
+  async get(@Param('id', ParseUUIDPipe) id: string): Promise<DatasetResponse> {
+    return toDatasetResponse(await this.datasets.get(id));
+  }
+
+  @Get(':id/rows')
+  @ApiOperation({ summary: 'Preview rows of a dataset' })
+  @ApiOkResponse({ type: DatasetRowsResponse })
+  rows(
+    @Param('id', ParseUUIDPipe) id: string,
+    @Query() page: PaginationQuery,
+  ): Promise<DatasetRowsResponse> {
+    return this.datasets.rows(id, page.limit, page.offset);
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Delete a dataset (409 while a queued or running job uses it)' })
+  @ApiNoContentResponse()
+  async delete(@Param('id', ParseUUIDPipe) id: string): Promise<void> {
+    await this.datasets.delete(id);
+  }
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

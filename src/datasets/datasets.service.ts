@@ -1,0 +1,149 @@
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { randomUUID } from 'node:crypto';
+import { Repository } from 'typeorm';
+import { ConflictError, InvalidInputError, NotFoundError } from '../common/errors';
+import { NAME_PATTERN, NAME_RULE } from '../common/names';
+import { Page } from '../common/pagination';
+import { checksumOf, decodeTabularData, encodeTabularData, sliceRows } from './column-codec';
+import { parseCsv, parseRecords, parseRows } from './dataset-parser';
+import { Dataset } from './dataset.entity';
+import { DatasetParseError, TabularData } from './tabular-data';
+
+/** Another module's veto on deleting a dataset: a reason, or null to allow it. */
+export type DatasetDeletionCheck = (datasetId: string) => Promise<string | null>;
+
+export type DatasetUpload =
+  { kind: 'csv'; name: string | undefined; content: Buffer } | { kind: 'json'; body: unknown };
+
+@Injectable()
+export class DatasetsService {
+  private readonly deletionChecks: DatasetDeletionCheck[] = [];
+
+  constructor(@InjectRepository(Dataset) private readonly datasets: Repository<Dataset>) {}
+
+  addDeletionCheck(check: DatasetDeletionCheck): void {
+    this.deletionChecks.push(check);
+  }
+
+  async create(upload: DatasetUpload): Promise<Dataset> {
+    const { name, data } = this.parse(upload);
+    const content = encodeTabularData(data);
+    const dataset = this.datasets.create({
+      id: randomUUID(),
+      name,
+      rowCount: data.rowCount,
+      columns: data.columns.map(({ name, type }) => ({ name, type })),
+      checksum: checksumOf(content),
+      sizeBytes: content.length,
+      content,
+    });
+    await this.datasets.insert(dataset);
+    return this.get(dataset.id);
+  }
+
+  async list(limit: number, offset: number): Promise<Page<Dataset>> {
+    const [items, total] = await this.datasets.findAndCount({
+      order: { createdAt: 'DESC', id: 'ASC' },
+      take: limit,
+      skip: offset,
+    });
+    return { items, total, limit, offset };
+  }
+
+  async get(id: string): Promise<Dataset> {
+    const dataset = await this.datasets.findOneBy({ id });
+    if (!dataset) {
+      throw new NotFoundError(`Dataset ${id} does not exist. List datasets with GET /v1/datasets.`);
+    }
+    return dataset;
+  }
+
+  /** The parsed table, decoded from its stored columnar form. */
+  async loadData(id: string): Promise<{ dataset: Dataset; data: TabularData }> {
+    const dataset = await this.datasets.findOne({
+      where: { id },
+      select: {
+        id: true,
+        name: true,
+        rowCount: true,
+        columns: true,
+        checksum: true,
+        content: true,
+      },
+    });
+    if (!dataset) {
+      throw new NotFoundError(`Dataset ${id} does not exist. List datasets with GET /v1/datasets.`);
+    }
+    return { dataset, data: decodeTabularData(dataset.content) };
+  }
+
+  async rows(id: string, limit: number, offset: number) {
+    const { dataset, data } = await this.loadData(id);
+    return {
+      columns: dataset.columns.map((column) => column.name),
+      rows: sliceRows(data, offset, limit),
+      total: dataset.rowCount,
+      limit,
+      offset,
+    };
+  }
+
+  async delete(id: string): Promise<void> {
+    await this.get(id);
+    for (const check of this.deletionChecks) {
+      const reason = await check(id);
+      if (reason) throw new ConflictError(reason);
+    }
+    await this.datasets.delete({ id });
+  }
+
+  private parse(upload: DatasetUpload): { name: string; data: TabularData } {
+    try {
+      if (upload.kind === 'csv') {
+        if (!upload.name) {
+          throw new InvalidInputError(
+            'A CSV upload needs a name: POST /v1/datasets?name=my-data.',
+            [{ field: 'name', message: 'is required as a query parameter for CSV uploads' }],
+          );
+        }
+        return { name: upload.name, data: parseCsv(upload.content) };
+      }
+      const body = upload.body;
+      if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+        throw new InvalidInputError(
+          'The body must be a JSON object: { "name", "columns", "rows" } or { "name", "records" }.',
+        );
+      }
+      const { name, columns, rows, records } = body as Record<string, unknown>;
+      const unknownKeys = Object.keys(body).filter(
+        (key) => !['name', 'columns', 'rows', 'records'].includes(key),
+      );
+      if (unknownKeys.length > 0) {
+        throw new InvalidInputError(
+          `Unknown field(s) ${unknownKeys.join(', ')}; a dataset has name and either columns + rows or records.`,
+          unknownKeys.map((field) => ({ field, message: 'is not a known property; remove it' })),
+        );
+      }
+      if (typeof name !== 'string' || !NAME_PATTERN.test(name)) {
+        throw new InvalidInputError(`The dataset name ${NAME_RULE}.`, [
+          { field: 'name', message: NAME_RULE },
+        ]);
+      }
+      if (records !== undefined && (columns !== undefined || rows !== undefined)) {
+        throw new InvalidInputError('Send either records or columns + rows, not both.');
+      }
+      if (records !== undefined) return { name, data: parseRecords(records) };
+      if (columns === undefined || rows === undefined) {
+        throw new InvalidInputError('Send the table as columns + rows, or as records.', [
+          { field: columns === undefined ? 'columns' : 'rows', message: 'is required' },
+        ]);
+      }
+      return { name, data: parseRows(columns, rows) };
+    } catch (error) {
+      if (error instanceof DatasetParseError)
+        throw new InvalidInputError(error.message, error.errors);
+      throw error;
+    }
+  }
+}

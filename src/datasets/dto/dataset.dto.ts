@@ -1,0 +1,87 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsOptional, Matches } from 'class-validator';
+import { NAME_PATTERN, NAME_RULE } from '../../common/names';
+
+export class DatasetColumnResponse {
+  @ApiProperty({ example: 'x1' })
+  name: string;
+
+  @ApiProperty({ enum: ['number', 'string'], example: 'number' })
+  type: 'number' | 'string';
+}
+
+export class DatasetResponse {
+  @ApiProperty({ format: 'uuid' })
+  id: string;
+
+  @ApiProperty({ example: 'housing' })
+  name: string;
+
+  @ApiProperty({ example: 442 })
+  rowCount: number;
+
+  @ApiProperty({ type: [DatasetColumnResponse] })
+  columns: DatasetColumnResponse[];
+
+  /** sha256 of the canonical content: the same table gives the same checksum, whatever the upload format. */
+  @ApiProperty({ example: '9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08' })
+  checksum: string;
+
+  /** Bytes of the stored (columnar) content. */
+  sizeBytes: number;
+
+  @ApiProperty({ format: 'date-time' })
+  createdAt: string;
+}
+
+export class DatasetPageResponse {
+  @ApiProperty({ type: [DatasetResponse] })
+  items: DatasetResponse[];
+  total: number;
+  limit: number;
+  offset: number;
+}
+
+export class DatasetRowsResponse {
+  @ApiProperty({ example: ['x1', 'x2', 'y'] })
+  columns: string[];
+
+  /** Cells in column order; `null` marks a missing value. */
+  @ApiProperty({ example: [[1, 2, 3.5]] })
+  rows: (number | string | null)[][];
+  total: number;
+  limit: number;
+  offset: number;
+}
+
+/** `?name=` for CSV uploads (`Content-Type: text/csv`). */
+export class CreateDatasetQuery {
+  @ApiPropertyOptional({ description: 'Dataset name (required for CSV uploads).', example: 'housing' })
+  @IsOptional()
+  @Matches(NAME_PATTERN, { message: `name ${NAME_RULE}` })
+  name?: string;
+}
+
+/** Documentation of the JSON upload body; it is checked by the dataset parser, not class-validator. */
+export class CreateDatasetRequest {
+  @ApiProperty({ example: 'housing', pattern: NAME_PATTERN.source })
+  name: string;
+
+  @ApiPropertyOptional({ example: ['x1', 'x2', 'y'], description: 'With `rows`: column names.' })
+  columns?: string[];
+
+  @ApiPropertyOptional({
+    example: [
+      [1, 2, 3.1],
+      [2, 1, 3.9],
+    ],
+    description: 'With `columns`: one array per row, in column order.',
+  })
+  rows?: unknown[][];
+
+  @ApiPropertyOptional({
+    example: [{ x1: 1, x2: 2, y: 3.1 }],
+    description: 'Instead of columns/rows: one object per row.',
+  })
+  records?: Record<string, unknown>[];
+}

@@ -1,0 +1,55 @@
+import { trainValidationSplit } from './split';
+
+function sorted(indices: Uint32Array): number[] {
+  return Array.from(indices).sort((a, b) => a - b);
+}
+
+describe('trainValidationSplit', () => {
+  it('puts Math.round(rowCount * fraction) rows in validation and the rest in train', () => {
+    expect(trainValidationSplit(442, 0.2, 1).validation).toHaveLength(88);
+    expect(trainValidationSplit(442, 0.2, 1).train).toHaveLength(354);
+    expect(trainValidationSplit(5, 0.5, 1).validation).toHaveLength(3);
+    expect(trainValidationSplit(10, 0.04, 1).validation).toHaveLength(0);
+  });
+
+  it('covers every row exactly once, with no row in both splits', () => {
+    const { train, validation } = trainValidationSplit(1000, 0.3, 99);
+    const all = [...Array.from(train), ...Array.from(validation)].sort((a, b) => a - b);
+    expect(all).toEqual(Array.from({ length: 1000 }, (_, i) => i));
+    const inTrain = new Set(train);
+    expect(Array.from(validation).some((i) => inTrain.has(i))).toBe(false);
+  });
+
+  it('returns each split in ascending row order', () => {
+    const { train, validation } = trainValidationSplit(200, 0.25, 5);
+    expect(Array.from(train)).toEqual(sorted(train));
+    expect(Array.from(validation)).toEqual(sorted(validation));
+  });
+
+  it('gives the identical split for the same seed and a different one for another seed', () => {
+    const a = trainValidationSplit(442, 0.2, 42);
+    const b = trainValidationSplit(442, 0.2, 42);
+    const c = trainValidationSplit(442, 0.2, 43);
+    expect(b.train).toEqual(a.train);
+    expect(b.validation).toEqual(a.validation);
+    expect(c.validation).not.toEqual(a.validation);
+  });
+
+  it('pins the shuffle to an independent re-implementation, so a change to PRNG or shuffle shows', () => {
+    expect(Array.from(trainValidationSplit(10, 0.3, 2024).validation)).toEqual([0, 7, 9]);
+  });
+
+  it('keeps every row for training when the fraction is 0, and handles zero rows', () => {
+    const { train, validation } = trainValidationSplit(7, 0, 1);
+    expect(Array.from(train)).toEqual([0, 1, 2, 3, 4, 5, 6]);
+    expect(validation).toHaveLength(0);
+    expect(trainValidationSplit(0, 0.5, 1).train).toHaveLength(0);
+  });
+
+  it('rejects a negative or fractional row count and a fraction outside [0, 1]', () => {
+    expect(() => trainValidationSplit(-1, 0.2, 1)).toThrow(RangeError);
+    expect(() => trainValidationSplit(2.5, 0.2, 1)).toThrow(RangeError);
+    expect(() => trainValidationSplit(10, 1.5, 1)).toThrow(RangeError);
+    expect(() => trainValidationSplit(10, NaN, 1)).toThrow(RangeError);
+  });
+});

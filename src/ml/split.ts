@@ -1,0 +1,35 @@
+import { Random } from './random';
+
+/**
+ * Seeded Fisher–Yates shuffle of the row indices; the first Math.round(rowCount * validationFraction)
+ * go to validation. Both index lists are returned sorted so gathers walk memory forwards.
+ * Same inputs, same split.
+ */
+export function trainValidationSplit(
+  rowCount: number,
+  validationFraction: number,
+  seed: number,
+): { train: Uint32Array; validation: Uint32Array } {
+  if (!Number.isInteger(rowCount) || rowCount < 0 || rowCount > 0xffffffff) {
+    throw new RangeError(`rowCount must be a non-negative integer, got ${rowCount}.`);
+  }
+  if (!(validationFraction >= 0 && validationFraction <= 1)) {
+    throw new RangeError(`validationFraction must be between 0 and 1, got ${validationFraction}.`);
+  }
+  const order = new Uint32Array(rowCount);
+  for (let i = 0; i < rowCount; i++) {
+    order[i] = i;
+  }
+  const random = new Random(seed);
+  for (let i = rowCount - 1; i > 0; i--) {
+    const j = random.nextInt(i + 1);
+    const swap = order[i];
+    order[i] = order[j];
+    order[j] = swap;
+  }
+  const validationSize = Math.round(rowCount * validationFraction);
+  return {
+    train: order.slice(validationSize).sort(),
+    validation: order.slice(0, validationSize).sort(),
+  };
+}

@@ -1,0 +1,25 @@
+import {
+  Column,
+  JoinColumn,
+  ManyToOne, Entity, PrimaryColumn, UpdateDateColumn } from 'typeorm';
+import { RegisteredModel } from './registered-model.entity';
+
+/** `production`, `staging`, …: a movable name for one version of a model. */
+@Entity('model_aliases')
+export class ModelAlias {
+  @PrimaryColumn({ name: 'model_id', type: 'varchar', length: 36 })
+  modelId: string;
+
+  @ManyToOne(() => RegisteredModel, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'model_id' })
+  model?: RegisteredModel;
+
+  @PrimaryColumn({ type: 'varchar', length: 128 })
+  alias: string;
+
+  @Column({ type: 'integer' })
+  version: number;
+
+  @UpdateDateColumn({ name: 'updated_at' })
+  updatedAt: Date;
+}

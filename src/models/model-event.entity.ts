@@ -1,0 +1,45 @@
+import {
+  Column,
+  CreateDateColumn,
+  Entity,
+  Index,
+  JoinColumn,
+  ManyToOne,
+  PrimaryGeneratedColumn,
+} from 'typeorm';
+import { RegisteredModel } from './registered-model.entity';
+
+export type ModelEventAction = 'model_created' | 'version_created' | 'alias_set' | 'alias_deleted';
+
+/** The registry's audit trail: one row per change; the id orders events even within one millisecond. */
+@Entity('model_events')
+@Index('idx_model_events_model_id', ['modelId', 'id'])
+export class ModelEvent {
+  @PrimaryGeneratedColumn('increment')
+  id: number;
+
+  @Column({ name: 'model_id', type: 'varchar', length: 36 })
+  modelId: string;
+
+  @ManyToOne(() => RegisteredModel, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'model_id' })
+  model?: RegisteredModel;
+
+  @Column({ type: 'varchar', length: 32 })
+  action: ModelEventAction;
+
+  @Column({ type: 'varchar', length: 128, nullable: true })
+  alias: string | null;
+
+  @Column({ name: 'from_version', type: 'integer', nullable: true })
+  fromVersion: number | null;
+
+  @Column({ name: 'to_version', type: 'integer', nullable: true })
+  toVersion: number | null;
+
+  @Column({ type: 'varchar', length: 128, nullable: true })
+  actor: string | null;
+
+  @CreateDateColumn({ name: 'created_at' })
+  createdAt: Date;
+}

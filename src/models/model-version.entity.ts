@@ -1,0 +1,74 @@
+import { Column, CreateDateColumn, Entity, JoinColumn, ManyToOne, PrimaryColumn, Unique } from 'typeorm';
+import { RegisteredModel } from './registered-model.entity';
+
+export type VersionStatus = 'ready' | 'archived';
+
+@Entity('model_versions')
+@Unique('uq_model_versions_model_version', ['modelId', 'version'])
+export class ModelVersion {
+  @PrimaryColumn({ type: 'varchar', length: 36 })
+  id: string;
+
+  @Column({ name: 'model_id', type: 'varchar', length: 36 })
+  modelId: string;
+
+  @ManyToOne(() => RegisteredModel, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'model_id' })
+  model?: RegisteredModel;
+
+  @Column({ type: 'integer' })
+  version: number;
+
+  @Column({ type: 'varchar', length: 16 })
+  status: VersionStatus;
+
+  @Column({ type: 'varchar', length: 64 })
+  algorithm: string;
+
+  @Column({ type: 'varchar', length: 64 })
+  format: string;
+
+  @Column({ name: 'input_schema', type: 'simple-json' })
+  inputSchema: { name: string; type: string }[];
+
+  @Column({ name: 'output_schema', type: 'simple-json' })
+  outputSchema: { name: string; type: string }[];
+
+  @Column({ type: 'simple-json' })
+  hyperparameters: Record<string, number | string | boolean>;
+
+  @Column({ type: 'simple-json' })
+  metrics: Record<string, Record<string, number> | null>;
+
+  @Column({ name: 'loss_history', type: 'simple-json' })
+  lossHistory: number[];
+
+  @Column({ name: 'dataset_id', type: 'varchar', length: 36, nullable: true })
+  datasetId: string | null;
+
+  @Column({ name: 'dataset_checksum', type: 'varchar', length: 64, nullable: true })
+  datasetChecksum: string | null;
+
+  @Column({ name: 'training_job_id', type: 'varchar', length: 36, nullable: true })
+  trainingJobId: string | null;
+
+  /** The model artifact (JSON text), exactly as downloaded; loaded only when asked for. */
+  @Column({ type: 'text', select: false })
+  artifact: string;
+
+  /** sha256 of `artifact`. */
+  @Column({ type: 'varchar', length: 64 })
+  checksum: string;
+
+  @Column({ name: 'size_bytes', type: 'integer' })
+  sizeBytes: number;
+
+  @Column({ type: 'text', nullable: true })
+  description: string | null;
+
+  @Column({ type: 'simple-json' })
+  tags: Record<string, string>;
+
+  @CreateDateColumn({ name: 'created_at' })
+  createdAt: Date;
+}

@@ -1,0 +1,58 @@
+import { ModelAlias } from './model-alias.entity';
+import { ModelEvent } from './model-event.entity';
+import { ModelSummary, VersionWithAliases } from './models.service';
+import { AliasResponse, ModelEventResponse, ModelResponse, ModelVersionResponse } from './dto/model.dto';
+
+export function toModelResponse({ model, latestVersion, aliases }: ModelSummary): ModelResponse {
+  return {
+    name: model.name,
+    description: model.description,
+    tags: model.tags,
+    latestVersion,
+    aliases,
+    createdAt: model.createdAt.toISOString(),
+    updatedAt: model.updatedAt.toISOString(),
+  };
+}
+
+export function toModelVersionResponse({ model, version, aliases }: VersionWithAliases): ModelVersionResponse {
+  return {
+    model: model.name,
+    version: version.version,
+    status: version.status,
+    algorithm: version.algorithm,
+    format: version.format,
+    inputSchema: version.inputSchema,
+    outputSchema: version.outputSchema,
+    hyperparameters: version.hyperparameters,
+    metrics: version.metrics,
+    lossHistory: version.lossHistory,
+    dataset:
+      version.datasetId && version.datasetChecksum
+        ? { id: version.datasetId, checksum: version.datasetChecksum }
+        : null,
+    trainingJob: version.trainingJobId,
+    aliases,
+    checksum: version.checksum,
+    sizeBytes: version.sizeBytes,
+    description: version.description,
+    tags: version.tags,
+    createdAt: version.createdAt.toISOString(),
+  };
+}
+
+export function toAliasResponse(model: string, alias: ModelAlias): AliasResponse {
+  return { model, alias: alias.alias, version: alias.version, updatedAt: alias.updatedAt.toISOString() };
+}
+
+export function toModelEventResponse(event: ModelEvent): ModelEventResponse {
+  return {
+    id: event.id,
+    action: event.action,
+    alias: event.alias,
+    fromVersion: event.fromVersion,
+    toVersion: event.toVersion,
+    actor: event.actor,
+    createdAt: event.createdAt.toISOString(),
+  };
+}

@@ -1,0 +1,27 @@
+import { Column, CreateDateColumn, Entity, PrimaryColumn, Unique, UpdateDateColumn } from 'typeorm';
+
+@Entity('registered_models')
+@Unique('uq_registered_models_name', ['name'])
+export class RegisteredModel {
+  @PrimaryColumn({ type: 'varchar', length: 36 })
+  id: string;
+
+  @Column({ type: 'varchar', length: 128 })
+  name: string;
+
+  @Column({ type: 'text', nullable: true })
+  description: string | null;
+
+  @Column({ type: 'simple-json' })
+  tags: Record<string, string>;
+
+  /** The last version number handed out; versions are never reused, even after a deletion. */
+  @Column({ name: 'last_version', type: 'integer', default: 0 })
+  lastVersion: number;
+
+  @CreateDateColumn({ name: 'created_at' })
+  createdAt: Date;
+
+  @UpdateDateColumn({ name: 'updated_at' })
+  updatedAt: Date;
+}

@@ -1,0 +1,58 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import type { FastifySchema } from 'fastify';
+import { NAME_PATTERN } from '../../common/names';
+
+/** Documentation only: the body is checked by the route's compiled JSON schema below. */
+export class PredictRequest {
+  @ApiProperty({
+    description: 'Rows to predict: arrays in the order of the version\'s inputSchema, or objects keyed by feature name.',
+    example: [
+      [1.5, 2.0],
+      { x1: 1.5, x2: 2.0 },
+    ],
+  })
+  instances: (number[] | Record<string, number>)[];
+}
+
+export class PredictResponse {
+  @ApiProperty({ example: 'sales-forecast' })
+  model: string;
+
+  /** The version that answered (also in the X-Model-Version header). */
+  @ApiProperty({ example: 2 })
+  version: number;
+
+  @ApiProperty({ example: [3.52, 4.1] })
+  predictions: number[];
+}
+
+export class PredictQuery {
+  @ApiPropertyOptional({ description: 'Serve this version.', minimum: 1 })
+  version?: number;
+
+  @ApiPropertyOptional({ description: 'Serve the version this alias points at.', example: 'staging' })
+  alias?: string;
+}
+
+export interface PredictBody {
+  instances: unknown[];
+}
+
+/** Compiled by Fastify (ajv) once; checks the shape, `parseInstances` checks every value. */
+export const PREDICT_ROUTE_SCHEMA: FastifySchema = {
+    body: {
+      type: 'object',
+      required: ['instances'],
+      properties: {
+        instances: { type: 'array', minItems: 1, items: { anyOf: [{ type: 'array' }, { type: 'object' }] } },
+      },
+    },
+    querystring: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        version: { type: 'integer', minimum: 1 },
+        alias: { type: 'string', pattern: NAME_PATTERN.source },
+      },
+    },
+  };

@@ -1,0 +1,92 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { LRUCache } from 'lru-cache';
+import { InvalidInputError } from '../common/errors';
+import { appConfig, AppConfig } from '../config/app.config';
+import { MetricsService } from '../metrics/metrics.service';
+import { compilePredictor, Predictor, validateArtifact } from '../ml';
+import { ModelsService, ServingVersion, VersionSelector } from '../models/models.service';
+import { parseInstances } from './instances';
+
+export interface PredictionResult {
+  model: string;
+  version: number;
+  predictions: number[];
+}
+
+interface LoadedVersion {
+  predictor: Predictor;
+  featureNames: string[];
+}
+
+/**
+ * Serves predictions from memory: alias/version resolution and compiled predictors are cached,
+ * so a request touches the database only the first time a version (or a selector) is seen.
+ * Registry changes drop the resolutions of that model, so the next request sees a moved alias.
+ */
+@Injectable()
+export class PredictionService {
+  private readonly resolutions = new Map<string, Map<string, ServingVersion>>();
+  /** Bumped on every change to a model, so a lookup that raced a change is not cached. */
+  private readonly generations = new Map<string, number>();
+  private readonly loaded: LRUCache<string, LoadedVersion, ServingVersion>;
+
+  constructor(
+    private readonly models: ModelsService,
+    private readonly metrics: MetricsService,
+    @Inject(appConfig.KEY) private readonly config: AppConfig,
+  ) {
+    // Versions are immutable, so a loaded predictor never goes stale; the LRU only bounds memory.
+    this.loaded = new LRUCache<string, LoadedVersion, ServingVersion>({
+      max: config.prediction.predictorCacheSize,
+      fetchMethod: (_key, _stale, { context }) => this.load(context),
+    });
+    models.onChange((model) => {
+      this.generations.set(model, (this.generations.get(model) ?? 0) + 1);
+      this.resolutions.delete(model);
+    });
+  }
+
+  async predict(name: string, selector: VersionSelector, instances: unknown[]): Promise<PredictionResult> {
+    if (selector.version !== undefined && selector.alias !== undefined) {
+      throw new InvalidInputError('Pass either ?version= or ?alias=, not both.');
+    }
+    const maxRows = this.config.prediction.maxRows;
+    if (instances.length > maxRows) {
+      throw new InvalidInputError(
+        `${instances.length} instances exceed the limit of ${maxRows} per request; split the batch.`,
+      );
+    }
+    const serving = await this.resolve(name, selector);
+    const loaded = await this.loaded.fetch(`${serving.modelId}:${serving.version}:${serving.checksum}`, {
+      context: serving,
+    });
+    if (!loaded) throw new Error(`Version ${serving.version} of ${name} could not be loaded.`);
+    const rows = parseInstances(instances, loaded.featureNames);
+    const output = loaded.predictor.predict(rows, instances.length);
+    this.metrics.countPrediction(name, instances.length);
+    return { model: name, version: serving.version, predictions: Array.from(output) };
+  }
+
+  private async resolve(name: string, selector: VersionSelector): Promise<ServingVersion> {
+    const key = selector.version !== undefined ? `v${selector.version}` : `a:${selector.alias ?? ''}`;
+    const cached = this.resolutions.get(name)?.get(key);
+    if (cached) return cached;
+    const generation = this.generations.get(name) ?? 0;
+    const resolved = await this.models.resolveServingVersion(name, selector);
+    if ((this.generations.get(name) ?? 0) !== generation) return resolved;
+    let forModel = this.resolutions.get(name);
+    if (!forModel) this.resolutions.set(name, (forModel = new Map()));
+    forModel.set(key, resolved);
+    return resolved;
+  }
+
+  private async load(serving: ServingVersion): Promise<LoadedVersion> {
+    const { artifact } = await this.models.loadArtifact(serving.modelId, serving.version);
+    const result = validateArtifact(JSON.parse(artifact));
+    if (!result.artifact) {
+      throw new Error(`Stored artifact of ${serving.model} v${serving.version} is invalid: ${result.errors[0]?.message}`);
+    }
+    const predictor = compilePredictor(result.artifact);
+    return { predictor, featureNames: predictor.inputs.map((input) => input.name) };
+  }
+}

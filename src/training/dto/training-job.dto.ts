@@ -1,0 +1,181 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+
+import {
+  ArrayMinSize,
+  ArrayUnique,
+  IsArray,
+  IsIn,
+  IsInt,
+  IsNumber,
+  IsObject,
+  IsOptional,
+  IsString,
+  IsUUID,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+} from 'class-validator';
+import { NAME_PATTERN, NAME_RULE } from '../../common/names';
+import { PaginationQuery } from '../../common/pagination';
+import { JOB_STATUSES, JobStatus } from '../training-job.entity';
+
+export const ALGORITHMS = ['linear-regression'] as const;
+
+export class CreateTrainingJobRequest {
+  /** The model to register the result under (created when missing). */
+  @ApiProperty({ example: 'sales-forecast', pattern: NAME_PATTERN.source })
+  @Matches(NAME_PATTERN, { message: `model ${NAME_RULE}` })
+  model: string;
+
+  /** Id of an uploaded dataset. */
+  @ApiProperty({ format: 'uuid' })
+  @IsUUID()
+  dataset: string;
+
+  /** The column to predict. */
+  @ApiProperty({ example: 'y' })
+  @IsString()
+  @MaxLength(128)
+  target: string;
+
+  /** Feature columns; default: every column but the target. */
+  @ApiPropertyOptional({ example: ['x1', 'x2'] })
+  @IsOptional()
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayUnique()
+  @IsString({ each: true })
+  features?: string[];
+
+  @ApiProperty({ enum: ALGORITHMS, example: 'linear-regression' })
+  @IsIn(ALGORITHMS as unknown as string[])
+  algorithm: (typeof ALGORITHMS)[number];
+
+  /**
+   * linear-regression: `optimizer` (`gradient-descent` | `normal-equation`), `learningRate` (> 0),
+   * `epochs` (1..1,000,000), `tolerance` (>= 0; stop when an epoch improves the loss by less, relatively).
+   */
+  @ApiPropertyOptional({ example: { optimizer: 'gradient-descent', learningRate: 0.05, epochs: 2000 } })
+  @IsOptional()
+  @IsObject()
+  hyperparameters?: Record<string, unknown>;
+
+  /** Fraction of rows held out to compute validation metrics. */
+  @ApiPropertyOptional({ example: 0.2, minimum: 0, maximum: 0.9, default: 0.2 })
+  @IsOptional()
+  @IsNumber()
+  @Min(0)
+  @Max(0.9)
+  validationSplit?: number;
+
+  /** Seeds the train/validation split; the same request and seed give the same model. Default: random (recorded). */
+  @ApiPropertyOptional({ example: 42, minimum: 0, maximum: 2147483647 })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(2147483647)
+  seed?: number;
+
+  /** Point this alias at the new version when the job succeeds. */
+  @ApiPropertyOptional({ example: 'staging' })
+  @IsOptional()
+  @Matches(NAME_PATTERN, { message: `alias ${NAME_RULE}` })
+  alias?: string;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  @MaxLength(10000)
+  description?: string;
+
+  @ApiPropertyOptional({ example: { team: 'growth' } })
+  @IsOptional()
+  @IsObject()
+  tags?: Record<string, string>;
+}
+
+export class TrainingJobQuery extends PaginationQuery {
+  @ApiPropertyOptional({ enum: JOB_STATUSES })
+  @IsOptional()
+  @IsIn(JOB_STATUSES as unknown as string[])
+  status?: JobStatus;
+
+  @ApiPropertyOptional({ example: 'sales-forecast' })
+  @IsOptional()
+  @IsString()
+  model?: string;
+}
+
+export class TrainingMetricsResponse {
+  @ApiProperty({ example: { mse: 2.1, rmse: 1.45, mae: 1.1, r2: 0.97 } })
+  train: Record<string, number>;
+
+  @ApiProperty({ example: { mse: 2.4, rmse: 1.55, mae: 1.2, r2: 0.96 }, nullable: true })
+  validation: Record<string, number> | null;
+}
+
+export class TrainingJobResponse {
+  @ApiProperty({ format: 'uuid' })
+  id: string;
+
+  @ApiProperty({ example: 'sales-forecast' })
+  model: string;
+
+  @ApiProperty({ format: 'uuid' })
+  dataset: string;
+
+  target: string;
+  features: string[];
+
+  @ApiProperty({ enum: JOB_STATUSES })
+  status: JobStatus;
+
+  /** 0..1 */
+  @ApiProperty({ example: 0.42 })
+  progress: number;
+
+  @ApiProperty({ example: 'linear-regression' })
+  algorithm: string;
+
+  /** The hyperparameters used, defaults filled in. */
+  @ApiProperty({ example: { optimizer: 'gradient-descent', learningRate: 0.05, epochs: 2000, tolerance: 0 } })
+  hyperparameters: Record<string, unknown>;
+
+  validationSplit: number;
+  seed: number;
+
+  @ApiProperty({ nullable: true, type: String })
+  alias: string | null;
+
+  /** Training loss over the epochs (at most 1000 points). */
+  @ApiProperty({ example: [12.5, 6.1, 3.2] })
+  lossHistory: number[];
+
+  @ApiProperty({ type: TrainingMetricsResponse, nullable: true })
+  metrics: TrainingMetricsResponse | null;
+
+  @ApiProperty({ nullable: true, type: Number, example: 1 })
+  modelVersion: number | null;
+
+  @ApiProperty({ nullable: true, type: String })
+  error: string | null;
+
+  @ApiProperty({ format: 'date-time' })
+  createdAt: string;
+
+  @ApiProperty({ format: 'date-time', nullable: true, type: String })
+  startedAt: string | null;
+
+  @ApiProperty({ format: 'date-time', nullable: true, type: String })
+  finishedAt: string | null;
+}
+
+export class TrainingJobPageResponse {
+  @ApiProperty({ type: [TrainingJobResponse] })
+  items: TrainingJobResponse[];
+  total: number;
+  limit: number;
+  offset: number;
+}
+

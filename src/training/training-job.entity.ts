@@ -1,0 +1,80 @@
+import { Column, CreateDateColumn, Entity, Index, PrimaryColumn } from 'typeorm';
+
+export const JOB_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'cancelled'] as const;
+export type JobStatus = (typeof JOB_STATUSES)[number];
+export const ACTIVE_JOB_STATUSES: JobStatus[] = ['queued', 'running'];
+
+/** Hyperparameters are flat scalars (learningRate, optimizer, ...). */
+export type Hyperparameters = Record<string, number | string | boolean>;
+
+export interface JobMetrics {
+  train: Record<string, number>;
+  validation: Record<string, number> | null;
+}
+
+@Entity('training_jobs')
+@Index('idx_training_jobs_status_created', ['status', 'createdAt'])
+export class TrainingJob {
+  @PrimaryColumn({ type: 'varchar', length: 36 })
+  id: string;
+
+  @Column({ name: 'model_name', type: 'varchar', length: 128 })
+  modelName: string;
+
+  @Column({ name: 'dataset_id', type: 'varchar', length: 36 })
+  datasetId: string;
+
+  @Column({ type: 'varchar', length: 128 })
+  target: string;
+
+  @Column({ type: 'simple-json' })
+  features: string[];
+
+  @Column({ type: 'varchar', length: 64 })
+  algorithm: string;
+
+  @Column({ type: 'simple-json' })
+  hyperparameters: Hyperparameters;
+
+  @Column({ name: 'validation_split', type: 'double precision' })
+  validationSplit: number;
+
+  @Column({ type: 'integer' })
+  seed: number;
+
+  @Column({ type: 'varchar', length: 128, nullable: true })
+  alias: string | null;
+
+  @Column({ type: 'text', nullable: true })
+  description: string | null;
+
+  @Column({ type: 'simple-json' })
+  tags: Record<string, string>;
+
+  @Column({ type: 'varchar', length: 16 })
+  status: JobStatus;
+
+  @Column({ type: 'double precision', default: 0 })
+  progress: number;
+
+  @Column({ name: 'loss_history', type: 'simple-json' })
+  lossHistory: number[];
+
+  @Column({ type: 'simple-json', nullable: true })
+  metrics: JobMetrics | null;
+
+  @Column({ name: 'model_version', type: 'integer', nullable: true })
+  modelVersion: number | null;
+
+  @Column({ type: 'text', nullable: true })
+  error: string | null;
+
+  @CreateDateColumn({ name: 'created_at' })
+  createdAt: Date;
+
+  @Column({ name: 'started_at', type: 'datetime', nullable: true })
+  startedAt: Date | null;
+
+  @Column({ name: 'finished_at', type: 'datetime', nullable: true })
+  finishedAt: Date | null;
+}

@@ -1,0 +1,65 @@
+import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Query, Res } from '@nestjs/common';
+import {
+  ApiAcceptedResponse,
+  ApiConflictResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
+import {
+  CreateTrainingJobRequest,
+  TrainingJobPageResponse,
+  TrainingJobQuery,
+  TrainingJobResponse,
+} from './dto/training-job.dto';
+import { toTrainingJobResponse } from './training.mapper';
+import { TrainingService } from './training.service';
+
+@ApiTags('training')
+@Controller('v1/training-jobs')
+export class TrainingJobsController {
+  constructor(private readonly training: TrainingService) {}
+
+  @Post()
+  @HttpCode(202)
+  @ApiOperation({
+    summary: 'Start a training job',
+    description:
+      'Validates the request against the dataset and queues the job; poll the Location for status, progress and ' +
+      'loss history. On success the job registers the next version of the model (and moves `alias` if given).',
+  })
+  @ApiAcceptedResponse({ type: TrainingJobResponse })
+  async create(
+    @Body() body: CreateTrainingJobRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<TrainingJobResponse> {
+    const job = await this.training.create(body);
+    reply.header('location', `/v1/training-jobs/${job.id}`);
+    return toTrainingJobResponse(job);
+  }
+
+  @Get()
+  @ApiOperation({ summary: 'List training jobs, newest first' })
+  @ApiOkResponse({ type: TrainingJobPageResponse })
+  async list(@Query() query: TrainingJobQuery): Promise<TrainingJobPageResponse> {
+    const page = await this.training.list(query, query.limit, query.offset);
+    return { ...page, items: page.items.map(toTrainingJobResponse) };
+  }
+
+  @Get(':id')
+  @ApiOperation({ summary: 'Get a training job' })
+  @ApiOkResponse({ type: TrainingJobResponse })
+  async get(@Param('id', ParseUUIDPipe) id: string): Promise<TrainingJobResponse> {
+    return toTrainingJobResponse(await this.training.get(id));
+  }
+
+  @Post(':id/cancel')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Cancel a queued or running job; it registers no version' })
+  @ApiOkResponse({ type: TrainingJobResponse })
+  @ApiConflictResponse({ description: 'The job already finished.' })
+  async cancel(@Param('id', ParseUUIDPipe) id: string): Promise<TrainingJobResponse> {
+    return toTrainingJobResponse(await this.training.cancel(id));
+  }
+}

@@ -1,0 +1,142 @@
+import { Injectable, OnModuleInit } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { randomInt, randomUUID } from 'node:crypto';
+import { FindOptionsWhere, In, Repository } from 'typeorm';
+import { ConflictError, FieldError, InvalidInputError, NotFoundError } from '../common/errors';
+import { Page } from '../common/pagination';
+import { DatasetsService } from '../datasets/datasets.service';
+import { TabularData } from '../datasets/tabular-data';
+import { CreateTrainingJobRequest } from './dto/training-job.dto';
+import { resolveHyperparameters } from './hyperparameters';
+import { ACTIVE_JOB_STATUSES, JobStatus, TrainingJob } from './training-job.entity';
+import { TrainingRunner } from './training-runner';
+
+const DEFAULT_VALIDATION_SPLIT = 0.2;
+const MIN_TRAIN_ROWS = 2;
+
+@Injectable()
+export class TrainingService implements OnModuleInit {
+  constructor(
+    @InjectRepository(TrainingJob) private readonly jobs: Repository<TrainingJob>,
+    private readonly datasets: DatasetsService,
+    private readonly runner: TrainingRunner,
+  ) {}
+
+  onModuleInit(): void {
+    this.datasets.addDeletionCheck(async (datasetId) => {
+      const active = await this.jobs.countBy({ datasetId, status: In(ACTIVE_JOB_STATUSES) });
+      return active > 0
+        ? `Dataset ${datasetId} is used by ${active} queued or running training job(s); cancel them or wait until they finish.`
+        : null;
+    });
+  }
+
+  /** Validates the request against its dataset, records the job as queued and wakes the runner. */
+  async create(request: CreateTrainingJobRequest): Promise<TrainingJob> {
+    const { dataset, data } = await this.datasets.loadData(request.dataset).catch((error: unknown) => {
+      if (error instanceof NotFoundError) {
+        throw new InvalidInputError(`Dataset ${request.dataset} does not exist; upload one with POST /v1/datasets.`, [
+          { field: 'dataset', message: 'does not exist' },
+        ]);
+      }
+      throw error;
+    });
+    const hyperparameters = resolveHyperparameters(request.hyperparameters);
+    const validationSplit = request.validationSplit ?? DEFAULT_VALIDATION_SPLIT;
+    const features = request.features ?? dataset.columns.map((c) => c.name).filter((n) => n !== request.target);
+    checkColumns(data, request.target, features);
+    const trainRows = data.rowCount - Math.round(data.rowCount * validationSplit);
+    if (trainRows < MIN_TRAIN_ROWS) {
+      throw new InvalidInputError(
+        `Only ${trainRows} of ${data.rowCount} rows are left for training with validationSplit ${validationSplit}; ` +
+          `at least ${MIN_TRAIN_ROWS} are needed. Lower validationSplit or upload more rows.`,
+        [{ field: 'validationSplit', message: 'leaves too few training rows' }],
+      );
+    }
+    const job = this.jobs.create({
+      id: randomUUID(),
+      modelName: request.model,
+      datasetId: dataset.id,
+      target: request.target,
+      features,
+      algorithm: request.algorithm,
+      hyperparameters: { ...hyperparameters },
+      validationSplit,
+      seed: request.seed ?? randomInt(0, 2147483647),
+      alias: request.alias ?? null,
+      description: request.description ?? null,
+      tags: request.tags ?? {},
+      status: 'queued',
+      progress: 0,
+      lossHistory: [],
+      metrics: null,
+      modelVersion: null,
+      error: null,
+      createdAt: new Date(),
+      startedAt: null,
+      finishedAt: null,
+    });
+    await this.jobs.insert(job);
+    this.runner.wake();
+    return job;
+  }
+
+  async list(filter: { status?: JobStatus; model?: string }, limit: number, offset: number): Promise<Page<TrainingJob>> {
+    const where: FindOptionsWhere<TrainingJob> = {};
+    if (filter.status) where.status = filter.status;
+    if (filter.model) where.modelName = filter.model;
+    const [items, total] = await this.jobs.findAndCount({
+      where,
+      order: { createdAt: 'DESC', id: 'ASC' },
+      take: limit,
+      skip: offset,
+    });
+    return { items, total, limit, offset };
+  }
+
+  async get(id: string): Promise<TrainingJob> {
+    const job = await this.jobs.findOneBy({ id });
+    if (!job) throw new NotFoundError(`Training job ${id} does not exist. List jobs with GET /v1/training-jobs.`);
+    return job;
+  }
+
+  async cancel(id: string): Promise<TrainingJob> {
+    const job = await this.get(id);
+    if (!ACTIVE_JOB_STATUSES.includes(job.status)) {
+      throw new ConflictError(`Training job ${id} is already ${job.status}; only queued or running jobs can be cancelled.`);
+    }
+    await this.runner.cancel(id);
+    return this.get(id);
+  }
+}
+
+/** Linear regression needs numeric, complete columns; say which column breaks that and what to do. */
+function checkColumns(data: TabularData, target: string, features: string[]): void {
+  const byName = new Map(data.columns.map((column) => [column.name, column]));
+  const available = data.columns.map((c) => c.name).join(', ');
+  const errors: FieldError[] = [];
+  if (!byName.has(target)) errors.push({ field: 'target', message: `no column ${target}; columns are ${available}` });
+  if (features.length === 0) errors.push({ field: 'features', message: 'needs at least one feature column' });
+  features.forEach((name, i) => {
+    if (name === target) errors.push({ field: `features[${i}]`, message: `${name} is the target; remove it` });
+    else if (!byName.has(name)) errors.push({ field: `features[${i}]`, message: `no column ${name}; columns are ${available}` });
+  });
+  for (const [field, name] of [['target', target] as const, ...features.map((n, i) => [`features[${i}]`, n] as const)]) {
+    const column = byName.get(name);
+    if (!column) continue;
+    if (column.type !== 'number') {
+      errors.push({
+        field,
+        message: `column ${name} holds strings; linear-regression needs numeric ${field === 'target' ? 'targets' : 'features'}`,
+      });
+      continue;
+    }
+    const missing = column.values.reduce((count, value) => (Number.isNaN(value) ? count + 1 : count), 0);
+    if (missing > 0) {
+      errors.push({ field, message: `column ${name} has ${missing} missing value(s); fill or drop those rows` });
+    }
+  }
+  if (errors.length > 0) {
+    throw new InvalidInputError(`The dataset does not fit this training job: ${errors[0].message}.`, errors);
+  }
+}

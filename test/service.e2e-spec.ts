@@ -1,0 +1,79 @@
+import { makeDataDir, removeDataDir, startApp, TestApp } from './support/test-app';
+
+describe('service endpoints', () => {
+  let dataDir: string;
+  let api: TestApp;
+
+  beforeAll(async () => {
+    dataDir = makeDataDir();
+    api = await startApp(dataDir);
+  });
+
+  afterAll(async () => {
+    await api?.close();
+    removeDataDir(dataDir);
+  });
+
+  it('reports liveness', async () => {
+    const res = await api.request('GET', '/health/live');
+    expect(res.status).toBe(200);
+    expect(res.body.status).toBe('ok');
+  });
+
+  it('reports readiness with the database and migrations checked', async () => {
+    const res = await api.request('GET', '/health/ready');
+    expect(res.status).toBe(200);
+    expect(res.body.details).toEqual({ database: { status: 'up' }, migrations: { status: 'up' } });
+  });
+
+  it('exposes Prometheus metrics labelled by route template, not raw URL', async () => {
+    await api.request('GET', '/v1/models/some-model');
+    const res = await api.request('GET', '/metrics');
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
+    expect(res.text).toContain('process_cpu_user_seconds_total');
+    expect(res.text).toMatch(
+      /http_request_duration_seconds_count\{method="GET",route="\/v1\/models\/:name",status_code="404"\} 1/,
+    );
+    expect(res.text).not.toContain('some-model');
+  });
+
+  it('echoes a client request id and makes one up otherwise', async () => {
+    const given = await api.request('GET', '/health/live', undefined, { 'x-request-id': 'trace-123' });
+    expect(given.headers.get('x-request-id')).toBe('trace-123');
+    const made = await api.request('GET', '/health/live');
+    expect(made.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('serves the OpenAPI document with every route and the Swagger UI', async () => {
+    const doc = await api.request('GET', '/docs-json');
+    expect(doc.status).toBe(200);
+    expect(doc.body.openapi).toMatch(/^3\./);
+    expect(Object.keys(doc.body.paths).sort()).toEqual(
+      [
+        '/health/live',
+        '/health/ready',
+        '/metrics',
+        '/v1/datasets',
+        '/v1/datasets/{id}',
+        '/v1/datasets/{id}/rows',
+        '/v1/models',
+        '/v1/models/{name}',
+        '/v1/models/{name}/aliases/{alias}',
+        '/v1/models/{name}/events',
+        '/v1/models/{name}/predict',
+        '/v1/models/{name}/versions',
+        '/v1/models/{name}/versions/{version}',
+        '/v1/models/{name}/versions/{version}/artifact',
+        '/v1/training-jobs',
+        '/v1/training-jobs/{id}',
+        '/v1/training-jobs/{id}/cancel',
+      ].sort(),
+    );
+    // The Swagger plugin documents DTO properties from their types.
+    expect(doc.body.components.schemas.TrainingJobResponse.properties.lossHistory.type).toBe('array');
+    const ui = await api.request('GET', '/docs');
+    expect(ui.status).toBe(200);
+    expect(ui.text).toContain('swagger');
+  });
+});

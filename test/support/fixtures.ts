@@ -1,0 +1,33 @@
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+
+const dir = path.join(__dirname, '..', 'fixtures');
+
+export const diabetesCsv = readFileSync(path.join(dir, 'diabetes.csv'), 'utf8');
+export const diabetesReference = JSON.parse(readFileSync(path.join(dir, 'diabetes.sklearn.json'), 'utf8')) as {
+  features: string[];
+  coefficients: Record<string, number>;
+  intercept: number;
+  metrics: { r2: number; mse: number; rmse: number; mae: number };
+  firstPredictions: number[];
+};
+
+/** The first `count` data rows of diabetes.csv as arrays of the 10 features (target dropped). */
+export function diabetesInstances(count: number): number[][] {
+  return diabetesCsv
+    .trim()
+    .split('\n')
+    .slice(1, count + 1)
+    .map((line) => line.split(',').slice(0, -1).map(Number));
+}
+
+/** A small table as JSON rows: y = 1 + 2*x1 - 3*x2 exactly. */
+export function lineDataset(name = 'line') {
+  const rows: number[][] = [];
+  for (let i = 0; i < 40; i++) {
+    const x1 = i % 7;
+    const x2 = (i * 3) % 5;
+    rows.push([x1, x2, 1 + 2 * x1 - 3 * x2]);
+  }
+  return { name, columns: ['x1', 'x2', 'y'], rows };
+}
