@@ -15,7 +15,8 @@ export default tseslint.config(
     },
   },
   {
+    // Tests read JSON bodies of many shapes; `any` there beats a type per response.
     files: ['test/**/*.ts', 'bench/**/*.ts', '**/*.spec.ts'],
-    rules: { 'no-console': 'off' },
+    rules: { 'no-console': 'off', '@typescript-eslint/no-explicit-any': 'off' },
   },
 );

@@ -74,7 +74,9 @@ export class InitialSchema1764000000000 implements MigrationInterface {
           { name: 'started_at', type: timestamp, isNullable: true },
           { name: 'finished_at', type: timestamp, isNullable: true },
         ],
-        indices: [{ name: 'idx_training_jobs_status_created', columnNames: ['status', 'created_at'] }],
+        indices: [
+          { name: 'idx_training_jobs_status_created', columnNames: ['status', 'created_at'] },
+        ],
       }),
     );
 
@@ -119,7 +121,9 @@ export class InitialSchema1764000000000 implements MigrationInterface {
           json('tags'),
           createdAt,
         ],
-        uniques: [{ name: 'uq_model_versions_model_version', columnNames: ['model_id', 'version'] }],
+        uniques: [
+          { name: 'uq_model_versions_model_version', columnNames: ['model_id', 'version'] },
+        ],
         foreignKeys: [modelForeignKey],
       }),
     );
@@ -141,7 +145,13 @@ export class InitialSchema1764000000000 implements MigrationInterface {
       new Table({
         name: 'model_events',
         columns: [
-          { name: 'id', type: 'integer', isPrimary: true, isGenerated: true, generationStrategy: 'increment' },
+          {
+            name: 'id',
+            type: 'integer',
+            isPrimary: true,
+            isGenerated: true,
+            generationStrategy: 'increment',
+          },
           id('model_id'),
           { name: 'action', type: 'varchar', length: '32' },
           { name: 'alias', type: 'varchar', length: '128', isNullable: true },

@@ -33,7 +33,11 @@ export function createFastifyAdapter(config: AppConfig): FastifyAdapter {
     loggerInstance: pino({ level: config.logLevel }),
     // One line per request is written by the onResponse hook below, with the route template.
     logController: new LogController({ disableRequestLogging: true }),
-    bodyLimit: Math.max(config.bodyLimits.default, config.bodyLimits.dataset, config.bodyLimits.predict),
+    bodyLimit: Math.max(
+      config.bodyLimits.default,
+      config.bodyLimits.dataset,
+      config.bodyLimits.predict,
+    ),
     requestIdHeader: false,
     genReqId: (request: { headers: Record<string, string | string[] | undefined> }) => {
       const given = request.headers['x-request-id'];
@@ -54,12 +58,15 @@ export function configureApp(app: NestFastifyApplication, config: AppConfig): vo
   fastify.addHook('onRoute', (route) => {
     if (route.bodyLimit !== undefined) return;
     if (route.url.startsWith('/v1/datasets')) route.bodyLimit = config.bodyLimits.dataset;
-    else if (route.url.endsWith('/predict') || route.url.endsWith('/infer')) route.bodyLimit = config.bodyLimits.predict;
+    else if (route.url.endsWith('/predict') || route.url.endsWith('/infer'))
+      route.bodyLimit = config.bodyLimits.predict;
     else route.bodyLimit = config.bodyLimits.default;
   });
   // CSV dataset uploads arrive as raw bytes; the datasets module parses them.
-  fastify.addContentTypeParser(['text/csv', 'application/csv'], { parseAs: 'buffer' }, (_request, body, done) =>
-    done(null, body),
+  fastify.addContentTypeParser(
+    ['text/csv', 'application/csv'],
+    { parseAs: 'buffer' },
+    (_request, body, done) => done(null, body),
   );
 
   // Metrics and the access log live in Fastify hooks, not Nest interceptors: about 1 µs per request
@@ -73,7 +80,13 @@ export function configureApp(app: NestFastifyApplication, config: AppConfig): vo
     const route = request.routeOptions.url ?? 'unmatched';
     metrics.observeHttpRequest(request.method, route, reply.statusCode, reply.elapsedTime / 1000);
     request.log.info(
-      { method: request.method, route, url: request.url, statusCode: reply.statusCode, durationMs: reply.elapsedTime },
+      {
+        method: request.method,
+        route,
+        url: request.url,
+        statusCode: reply.statusCode,
+        durationMs: reply.elapsedTime,
+      },
       'request completed',
     );
     done();

@@ -7,20 +7,32 @@ import { appConfig, ConfigError } from './config/app.config';
 
 async function bootstrap(): Promise<void> {
   const config = appConfig();
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule, createFastifyAdapter(config), {
-    bufferLogs: true,
-  });
+  const app = await NestFactory.create<NestFastifyApplication>(
+    AppModule,
+    createFastifyAdapter(config),
+    {
+      bufferLogs: true,
+    },
+  );
   configureApp(app, config);
   await app.listen(config.port, config.host);
-  app.getHttpAdapter().getInstance().log.info(
-    { port: config.port, dataDir: config.dataDir },
-    `ModelDock listening on http://${config.host}:${config.port} (Swagger UI at /docs)`,
-  );
+  app
+    .getHttpAdapter()
+    .getInstance()
+    .log.info(
+      { port: config.port, dataDir: config.dataDir },
+      `ModelDock listening on http://${config.host}:${config.port} (Swagger UI at /docs)`,
+    );
 }
 
 bootstrap().catch((error: unknown) => {
   // Configuration errors name the variable to fix; anything else is a start-up failure with its cause.
-  const message = error instanceof ConfigError ? error.message : error instanceof Error ? error.stack : String(error);
+  const message =
+    error instanceof ConfigError
+      ? error.message
+      : error instanceof Error
+        ? error.stack
+        : String(error);
   process.stderr.write(`modeldock: failed to start: ${message}\n`);
   process.exit(1);
 });

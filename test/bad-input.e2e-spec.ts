@@ -46,10 +46,13 @@ describe('bad input', () => {
     expect(JSON.stringify(res.body)).not.toMatch(/at .*\.(ts|js):\d+/);
   }
 
-  const fields = (res: { body: any }) => (res.body.errors ?? []).map((e: { field: string }) => e.field);
+  const fields = (res: { body: any }) =>
+    (res.body.errors ?? []).map((e: { field: string }) => e.field);
 
   it('rejects malformed JSON with 400', async () => {
-    const res = await api.request('POST', '/v1/models', '{"name": "x",', { 'content-type': 'application/json' });
+    const res = await api.request('POST', '/v1/models', '{"name": "x",', {
+      'content-type': 'application/json',
+    });
     expectProblem(res, 400);
     expect(res.body.title).toBe('Malformed JSON');
   });
@@ -63,14 +66,22 @@ describe('bad input', () => {
   });
 
   it('rejects an empty CSV and a CSV with duplicate column names', async () => {
-    expectProblem(await api.request('POST', '/v1/datasets?name=empty', '', { 'content-type': 'text/csv' }), 400);
-    const dup = await api.request('POST', '/v1/datasets?name=dup', 'a,a,y\n1,2,3\n', { 'content-type': 'text/csv' });
+    expectProblem(
+      await api.request('POST', '/v1/datasets?name=empty', '', { 'content-type': 'text/csv' }),
+      400,
+    );
+    const dup = await api.request('POST', '/v1/datasets?name=dup', 'a,a,y\n1,2,3\n', {
+      'content-type': 'text/csv',
+    });
     expectProblem(dup, 400);
     expect(dup.body.detail).toMatch(/"a" is used by columns 1 and 2/);
   });
 
   it('rejects a CSV upload without a name and a dataset with an invalid name', async () => {
-    expectProblem(await api.request('POST', '/v1/datasets', 'a,y\n1,2\n', { 'content-type': 'text/csv' }), 400);
+    expectProblem(
+      await api.request('POST', '/v1/datasets', 'a,y\n1,2\n', { 'content-type': 'text/csv' }),
+      400,
+    );
     const res = await api.request('POST', '/v1/datasets', { ...lineDataset(), name: '../etc' });
     expectProblem(res, 400);
     expect(fields(res)).toContain('name');
@@ -153,14 +164,22 @@ describe('bad input', () => {
   });
 
   it('rejects predictions with the wrong number of features, naming the row', async () => {
-    const res = await api.request('POST', '/v1/models/line/predict', { instances: [[1, 2], [1, 2, 3]] });
+    const res = await api.request('POST', '/v1/models/line/predict', {
+      instances: [
+        [1, 2],
+        [1, 2, 3],
+      ],
+    });
     expectProblem(res, 400);
     expect(fields(res)).toEqual(['instances[1]']);
   });
 
   it('rejects non-numeric and unknown features, naming row and feature', async () => {
     const res = await api.request('POST', '/v1/models/line/predict', {
-      instances: [{ x1: 1, x2: 'two' }, { x1: 1, x3: 2 }],
+      instances: [
+        { x1: 1, x2: 'two' },
+        { x1: 1, x3: 2 },
+      ],
     });
     expectProblem(res, 400);
     expect(fields(res)).toEqual(['instances[0].x2', 'instances[1].x3', 'instances[1].x2']);
@@ -174,19 +193,36 @@ describe('bad input', () => {
   });
 
   it('answers 404 for an unknown model or version, and 400 for both ?version and ?alias', async () => {
-    expectProblem(await api.request('POST', '/v1/models/nope/predict', { instances: [[1, 2]] }), 404);
-    expectProblem(await api.request('POST', '/v1/models/line/predict?version=9', { instances: [[1, 2]] }), 404);
+    expectProblem(
+      await api.request('POST', '/v1/models/nope/predict', { instances: [[1, 2]] }),
+      404,
+    );
+    expectProblem(
+      await api.request('POST', '/v1/models/line/predict?version=9', { instances: [[1, 2]] }),
+      404,
+    );
     expectProblem(await api.request('GET', '/v1/models/line/versions/abc'), 400);
     expectProblem(
-      await api.request('POST', '/v1/models/line/predict?version=1&alias=production', { instances: [[1, 2]] }),
+      await api.request('POST', '/v1/models/line/predict?version=1&alias=production', {
+        instances: [[1, 2]],
+      }),
       400,
     );
   });
 
   it('refuses an alias on a version that does not exist and an invalid alias name', async () => {
-    expectProblem(await api.request('PUT', '/v1/models/line/aliases/production', { version: 5 }), 404);
-    expectProblem(await api.request('PUT', '/v1/models/line/aliases/production', { version: 'one' }), 400);
-    expectProblem(await api.request('PUT', '/v1/models/line/aliases/bad%20name', { version: 1 }), 400);
+    expectProblem(
+      await api.request('PUT', '/v1/models/line/aliases/production', { version: 5 }),
+      404,
+    );
+    expectProblem(
+      await api.request('PUT', '/v1/models/line/aliases/production', { version: 'one' }),
+      400,
+    );
+    expectProblem(
+      await api.request('PUT', '/v1/models/line/aliases/bad%20name', { version: 1 }),
+      400,
+    );
   });
 
   it('answers 404 problem+json for unknown routes and 400 for a malformed id', async () => {
@@ -195,14 +231,20 @@ describe('bad input', () => {
   });
 
   it('rejects a body over the limit with 413', async () => {
-    const res = await api.request('POST', '/v1/models', { name: 'big', description: 'x'.repeat(100_000) });
+    const res = await api.request('POST', '/v1/models', {
+      name: 'big',
+      description: 'x'.repeat(100_000),
+    });
     expectProblem(res, 413);
   });
 
   it('refuses to create a model twice and to cancel a finished job', async () => {
     expectProblem(await api.request('POST', '/v1/models', { name: 'line' }), 409);
     const jobs = await api.request('GET', '/v1/training-jobs?model=line');
-    expectProblem(await api.request('POST', `/v1/training-jobs/${jobs.body.items[0].id}/cancel`), 409);
+    expectProblem(
+      await api.request('POST', `/v1/training-jobs/${jobs.body.items[0].id}/cancel`),
+      409,
+    );
   });
 
   it('still serves the stored model unchanged after all of that', async () => {

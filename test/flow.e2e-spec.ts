@@ -17,7 +17,9 @@ describe('dataset → training → registry → prediction', () => {
   });
 
   it('uploads a CSV dataset and infers numeric columns', async () => {
-    const res = await api.request('POST', '/v1/datasets?name=diabetes', diabetesCsv, { 'content-type': 'text/csv' });
+    const res = await api.request('POST', '/v1/datasets?name=diabetes', diabetesCsv, {
+      'content-type': 'text/csv',
+    });
     expect(res.status).toBe(201);
     expect(res.headers.get('location')).toBe(`/v1/datasets/${res.body.id}`);
     expect(res.body).toMatchObject({ name: 'diabetes', rowCount: 442 });
@@ -38,8 +40,13 @@ describe('dataset → training → registry → prediction', () => {
     const csv = ['x1,x2,y', ...table.rows.map((r) => r.join(','))].join('\n');
     const records = table.rows.map(([x1, x2, y]) => ({ x1, x2, y }));
     const fromRows = await api.request('POST', '/v1/datasets', table);
-    const fromCsv = await api.request('POST', '/v1/datasets?name=line-csv', csv, { 'content-type': 'text/csv' });
-    const fromRecords = await api.request('POST', '/v1/datasets', { name: 'line-records', records });
+    const fromCsv = await api.request('POST', '/v1/datasets?name=line-csv', csv, {
+      'content-type': 'text/csv',
+    });
+    const fromRecords = await api.request('POST', '/v1/datasets', {
+      name: 'line-records',
+      records,
+    });
     expect([fromRows.status, fromCsv.status, fromRecords.status]).toEqual([201, 201, 201]);
     expect(fromCsv.body.checksum).toBe(fromRows.body.checksum);
     expect(fromRecords.body.checksum).toBe(fromRows.body.checksum);
@@ -57,7 +64,12 @@ describe('dataset → training → registry → prediction', () => {
     });
     expect(created.status).toBe(202);
     expect(created.headers.get('location')).toBe(`/v1/training-jobs/${created.body.id}`);
-    expect(created.body).toMatchObject({ status: 'queued', progress: 0, modelVersion: null, seed: 7 });
+    expect(created.body).toMatchObject({
+      status: 'queued',
+      progress: 0,
+      modelVersion: null,
+      seed: 7,
+    });
     expect(created.body.features).toEqual(diabetesReference.features);
 
     const job = await waitForJob(api, created.body.id);
@@ -93,7 +105,11 @@ describe('dataset → training → registry → prediction', () => {
 
     const model = await api.request('GET', '/v1/models/diabetes-lr');
     expect(model.status).toBe(200);
-    expect(model.body).toMatchObject({ name: 'diabetes-lr', latestVersion: 2, aliases: { production: 2 } });
+    expect(model.body).toMatchObject({
+      name: 'diabetes-lr',
+      latestVersion: 2,
+      aliases: { production: 2 },
+    });
 
     const version = await api.request('GET', '/v1/models/diabetes-lr/versions/2');
     expect(version.body).toMatchObject({
@@ -107,7 +123,9 @@ describe('dataset → training → registry → prediction', () => {
       dataset: { id: datasetId },
       tags: { owner: 'e2e' },
     });
-    expect(version.body.inputSchema.map((f: { name: string }) => f.name)).toEqual(diabetesReference.features);
+    expect(version.body.inputSchema.map((f: { name: string }) => f.name)).toEqual(
+      diabetesReference.features,
+    );
     expect(version.body.checksum).toMatch(/^[0-9a-f]{64}$/);
 
     const artifact = await api.request('GET', '/v1/models/diabetes-lr/versions/2/artifact');
@@ -122,7 +140,11 @@ describe('dataset → training → registry → prediction', () => {
       'version_created',
       'model_created',
     ]);
-    expect(events.body.items[0]).toMatchObject({ alias: 'production', fromVersion: null, toVersion: 2 });
+    expect(events.body.items[0]).toMatchObject({
+      alias: 'production',
+      fromVersion: null,
+      toVersion: 2,
+    });
   });
 
   it('predicts with the production version, from arrays or objects, like scikit-learn', async () => {
@@ -131,10 +153,16 @@ describe('dataset → training → registry → prediction', () => {
     expect(res.status).toBe(200);
     expect(res.headers.get('x-model-version')).toBe('2');
     expect(res.body).toMatchObject({ model: 'diabetes-lr', version: 2 });
-    res.body.predictions.forEach((p: number, i: number) => expect(p).toBeCloseTo(diabetesReference.firstPredictions[i], 6));
+    res.body.predictions.forEach((p: number, i: number) =>
+      expect(p).toBeCloseTo(diabetesReference.firstPredictions[i], 6),
+    );
 
-    const objects = instances.map((row) => Object.fromEntries(diabetesReference.features.map((f, j) => [f, row[j]])));
-    const fromObjects = await api.request('POST', '/v1/models/diabetes-lr/predict', { instances: objects });
+    const objects = instances.map((row) =>
+      Object.fromEntries(diabetesReference.features.map((f, j) => [f, row[j]])),
+    );
+    const fromObjects = await api.request('POST', '/v1/models/diabetes-lr/predict', {
+      instances: objects,
+    });
     expect(fromObjects.body.predictions).toEqual(res.body.predictions);
   });
 
@@ -144,7 +172,9 @@ describe('dataset → training → registry → prediction', () => {
     expect(v1.status).toBe(200);
     expect(v1.headers.get('x-model-version')).toBe('1');
 
-    const moved = await api.request('PUT', '/v1/models/diabetes-lr/aliases/production', { version: 1 });
+    const moved = await api.request('PUT', '/v1/models/diabetes-lr/aliases/production', {
+      version: 1,
+    });
     expect(moved.status).toBe(200);
     expect(moved.body).toMatchObject({ alias: 'production', version: 1 });
     const after = await api.request('POST', '/v1/models/diabetes-lr/predict', { instances });
@@ -152,14 +182,18 @@ describe('dataset → training → registry → prediction', () => {
     expect(after.body.predictions).toEqual(v1.body.predictions);
 
     await api.request('PUT', '/v1/models/diabetes-lr/aliases/production', { version: 2 });
-    const byAlias = await api.request('POST', '/v1/models/diabetes-lr/predict?alias=production', { instances });
+    const byAlias = await api.request('POST', '/v1/models/diabetes-lr/predict?alias=production', {
+      instances,
+    });
     expect(byAlias.body.version).toBe(2);
   });
 
   it('serves the latest ready version when no production alias is set', async () => {
     const deleted = await api.request('DELETE', '/v1/models/diabetes-lr/aliases/production');
     expect(deleted.status).toBe(204);
-    const res = await api.request('POST', '/v1/models/diabetes-lr/predict', { instances: diabetesInstances(1) });
+    const res = await api.request('POST', '/v1/models/diabetes-lr/predict', {
+      instances: diabetesInstances(1),
+    });
     expect(res.body.version).toBe(2);
     const alias = await api.request('GET', '/v1/models/diabetes-lr/aliases/production');
     expect(alias.status).toBe(404);
@@ -167,7 +201,9 @@ describe('dataset → training → registry → prediction', () => {
 
   it('finds models, versions and identical predictions after a restart on the same data directory', async () => {
     const instances = diabetesInstances(5);
-    const before = await api.request('POST', '/v1/models/diabetes-lr/predict?version=1', { instances });
+    const before = await api.request('POST', '/v1/models/diabetes-lr/predict?version=1', {
+      instances,
+    });
     const versionsBefore = await api.request('GET', '/v1/models/diabetes-lr/versions');
     await api.close();
 
@@ -175,7 +211,9 @@ describe('dataset → training → registry → prediction', () => {
     const versionsAfter = await api.request('GET', '/v1/models/diabetes-lr/versions');
     expect(versionsAfter.body).toEqual(versionsBefore.body);
     expect(versionsAfter.body.items.map((v: { version: number }) => v.version)).toEqual([2, 1]);
-    const after = await api.request('POST', '/v1/models/diabetes-lr/predict?version=1', { instances });
+    const after = await api.request('POST', '/v1/models/diabetes-lr/predict?version=1', {
+      instances,
+    });
     expect(after.body.predictions).toEqual(before.body.predictions);
     const datasets = await api.request('GET', '/v1/datasets');
     expect(datasets.body.total).toBe(4);

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { makeDataDir, removeDataDir, startApp, TestApp } from './support/test-app';
 
 describe('service endpoints', () => {
@@ -38,8 +39,28 @@ describe('service endpoints', () => {
     expect(res.text).not.toContain('some-model');
   });
 
+  it('writes metrics that follow the Prometheus naming rules promtool checks', async () => {
+    const { text } = await api.request('GET', '/metrics');
+    const types = [...text.matchAll(/^# TYPE (\S+) (\S+)$/gm)].map(([, name, type]) => ({
+      name,
+      type,
+    }));
+    expect(types.length).toBeGreaterThan(10);
+    for (const { name, type } of types) {
+      expect(`${name} ${type}`).toMatch(
+        type === 'counter' ? /_total counter$/ : /(?<!_total) \w+$/,
+      );
+      expect(text).toContain(`# HELP ${name} `);
+    }
+    // The real linter, where the machine has it (Debian package `prometheus`).
+    const promtool = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
+    if (!promtool.error) expect(promtool.stdout + promtool.stderr).toBe('');
+  });
+
   it('echoes a client request id and makes one up otherwise', async () => {
-    const given = await api.request('GET', '/health/live', undefined, { 'x-request-id': 'trace-123' });
+    const given = await api.request('GET', '/health/live', undefined, {
+      'x-request-id': 'trace-123',
+    });
     expect(given.headers.get('x-request-id')).toBe('trace-123');
     const made = await api.request('GET', '/health/live');
     expect(made.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
@@ -71,7 +92,9 @@ describe('service endpoints', () => {
       ].sort(),
     );
     // The Swagger plugin documents DTO properties from their types.
-    expect(doc.body.components.schemas.TrainingJobResponse.properties.lossHistory.type).toBe('array');
+    expect(doc.body.components.schemas.TrainingJobResponse.properties.lossHistory.type).toBe(
+      'array',
+    );
     const ui = await api.request('GET', '/docs');
     expect(ui.status).toBe(200);
     expect(ui.text).toContain('swagger');

@@ -13,7 +13,11 @@ export class ProblemDetailsFilter implements ExceptionFilter {
   }
 }
 
-export function sendProblem(reply: FastifyReply, error: unknown, logger: Pick<Logger, 'error'>): void {
+export function sendProblem(
+  reply: FastifyReply,
+  error: unknown,
+  logger: Pick<Logger, 'error'>,
+): void {
   const details = toProblemDetails(error);
   if (!details) {
     logger.error(error instanceof Error ? (error.stack ?? error.message) : String(error));

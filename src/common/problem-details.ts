@@ -17,8 +17,19 @@ function slug(title: string): string {
   return title.toLowerCase().replace(/[^a-z0-9]+/g, '-');
 }
 
-function problem(status: number, title: string, detail: string, errors?: FieldError[]): ProblemDetails {
-  return { type: TYPE_BASE + slug(title), title, status, detail, ...(errors?.length ? { errors } : {}) };
+function problem(
+  status: number,
+  title: string,
+  detail: string,
+  errors?: FieldError[],
+): ProblemDetails {
+  return {
+    type: TYPE_BASE + slug(title),
+    title,
+    status,
+    detail,
+    ...(errors?.length ? { errors } : {}),
+  };
 }
 
 interface FastifyLikeError {
@@ -35,19 +46,33 @@ function fromFastifyError(error: FastifyLikeError): ProblemDetails | undefined {
     const errors = error.validation.map((issue) => {
       const missing = issue.params?.missingProperty as string | undefined;
       const extra = issue.params?.additionalProperty as string | undefined;
-      const path = (issue.instancePath ?? '').replace(/^\//, '').replace(/\/(\d+)/g, '[$1]').replace(/\//g, '.');
+      const path = (issue.instancePath ?? '')
+        .replace(/^\//, '')
+        .replace(/\/(\d+)/g, '[$1]')
+        .replace(/\//g, '.');
       const field = [where, path, missing ?? extra].filter(Boolean).join('.').replace(/\.\[/g, '[');
-      const message = extra ? `is not a known property; remove it` : (issue.message ?? 'is invalid');
+      const message = extra
+        ? `is not a known property; remove it`
+        : (issue.message ?? 'is invalid');
       return { field, message };
     });
-    return problem(400, 'Invalid input', `The request ${where} does not match the expected shape.`, errors);
+    return problem(
+      400,
+      'Invalid input',
+      `The request ${where} does not match the expected shape.`,
+      errors,
+    );
   }
   switch (error.code) {
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return problem(400, 'Malformed JSON', `The request body is not valid JSON: ${error.message}`);
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return problem(413, 'Payload too large', `${error.message}. Send a smaller body or raise the limit.`);
+      return problem(
+        413,
+        'Payload too large',
+        `${error.message}. Send a smaller body or raise the limit.`,
+      );
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return problem(415, 'Unsupported media type', `${error.message}. Send application/json.`);
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
@@ -73,15 +98,17 @@ function fromHttpException(exception: HttpException): ProblemDetails {
     const body = response as { message?: string; errors: FieldError[] };
     return problem(status, title, body.message ?? exception.message, body.errors);
   }
-  const message = typeof response === 'object' && response !== null && 'message' in response
-    ? (response as { message: string | string[] }).message
-    : exception.message;
+  const message =
+    typeof response === 'object' && response !== null && 'message' in response
+      ? (response as { message: string | string[] }).message
+      : exception.message;
   return problem(status, title, Array.isArray(message) ? message.join('; ') : String(message));
 }
 
 /** Maps any thrown value to problem details; `undefined` for server faults (a bug: log it, hide it). */
 export function toProblemDetails(error: unknown): ProblemDetails | undefined {
-  if (error instanceof AppError) return problem(error.status, error.title, error.message, error.errors);
+  if (error instanceof AppError)
+    return problem(error.status, error.title, error.message, error.errors);
   if (error instanceof HttpException) {
     const details = fromHttpException(error);
     return details.status >= 500 ? undefined : details;

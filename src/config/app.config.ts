@@ -2,7 +2,15 @@ import { registerAs } from '@nestjs/config';
 import * as path from 'node:path';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
-const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+const LOG_LEVELS: readonly LogLevel[] = [
+  'fatal',
+  'error',
+  'warn',
+  'info',
+  'debug',
+  'trace',
+  'silent',
+];
 
 export interface AppConfig {
   port: number;
@@ -36,7 +44,10 @@ function databaseFrom(env: Env, dataDir: string): AppConfig['database'] {
   if (!url) return { type: 'sqlite', path: path.join(dataDir, 'modeldock.sqlite') };
   if (url.startsWith('sqlite:')) {
     const file = url.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '');
-    if (!file) throw new ConfigError('DATABASE_URL "sqlite:" needs a file path, e.g. sqlite:./data/modeldock.sqlite.');
+    if (!file)
+      throw new ConfigError(
+        'DATABASE_URL "sqlite:" needs a file path, e.g. sqlite:./data/modeldock.sqlite.',
+      );
     return { type: 'sqlite', path: path.resolve(file) };
   }
   throw new ConfigError(

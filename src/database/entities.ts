@@ -5,4 +5,11 @@ import { ModelVersion } from '../models/model-version.entity';
 import { RegisteredModel } from '../models/registered-model.entity';
 import { TrainingJob } from '../training/training-job.entity';
 
-export const ENTITIES = [Dataset, TrainingJob, RegisteredModel, ModelVersion, ModelAlias, ModelEvent];
+export const ENTITIES = [
+  Dataset,
+  TrainingJob,
+  RegisteredModel,
+  ModelVersion,
+  ModelAlias,
+  ModelEvent,
+];

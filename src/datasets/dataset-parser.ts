@@ -355,7 +355,7 @@ function lineNumbers(input: Buffer, offsets: readonly number[]): number[] {
   return lines;
 }
 
-/** Numbers first, since most ML columns are numeric; falls back to strings on the first non-number. */
+/** Tries numbers first, as most ML columns are numeric; falls back on the first non-number. */
 function buildCsvColumn(name: string, records: string[][], index: number): Column | null {
   const rowCount = records.length - 1;
   const values = new Float64Array(rowCount);
@@ -405,7 +405,7 @@ function parseDecimal(text: string): number {
   return Number.isFinite(value) ? value : NaN;
 }
 
-/** Checks one JSON cell and returns what it holds. '' counts as missing, as an empty CSV cell does. */
+/** Checks a JSON cell and returns what it holds; '' is missing, as an empty CSV cell is. */
 function checkCell(cell: unknown, at: string, errors: ErrorList): number {
   if (cell === null || cell === '') return 0;
   if (typeof cell === 'string') return STRING_CELL;

@@ -3,6 +3,11 @@ import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client
 import { appConfig, AppConfig } from '../config/app.config';
 
 const OTHER_MODELS = '__other__';
+const MISNAMED_DEFAULT_GAUGES = [
+  'nodejs_active_handles_total',
+  'nodejs_active_requests_total',
+  'nodejs_active_resources_total',
+];
 
 /**
  * The service's Prometheus registry. One registry per app instance (not prom-client's global one),
@@ -44,6 +49,9 @@ export class MetricsService {
 
   constructor(@Inject(appConfig.KEY) private readonly config: AppConfig) {
     collectDefaultMetrics({ register: this.registry });
+    // prom-client names these gauges *_total, which `promtool check metrics` rejects (only counters
+    // may end in _total); the handle/request/resource counts are also in nodejs_active_*.
+    for (const name of MISNAMED_DEFAULT_GAUGES) this.registry.removeSingleMetric(name);
   }
 
   observeHttpRequest(method: string, route: string, statusCode: number, seconds: number): void {

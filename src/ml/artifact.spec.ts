@@ -148,9 +148,9 @@ describe('validateArtifact', () => {
     expect(fields(errorsFor((d) => (d.preprocessing = { standardize: [1] })))).toEqual([
       'preprocessing.standardize',
     ]);
-    expect(fields(errorsFor((d) => (d.preprocessing = { standardize: { mean: [0, 0, 0] } })))).toEqual(
-      ['preprocessing.standardize.scale'],
-    );
+    expect(
+      fields(errorsFor((d) => (d.preprocessing = { standardize: { mean: [0, 0, 0] } }))),
+    ).toEqual(['preprocessing.standardize.scale']);
   });
 
   it('rejects values that are finite alone but overflow once folded for serving', () => {
@@ -175,7 +175,10 @@ describe('rawCoefficients', () => {
   it('folds standardisation into raw-space weights and intercept (hand-computed)', () => {
     // w = [50000/40, 12000/1.5, -8000/10] = [1250, 8000, -800]
     // b = 250000 - (1250*100 + 8000*3 - 800*20) = 250000 - 133000 = 117000
-    expect(rawCoefficients(valid())).toEqual({ coefficients: [1250, 8000, -800], intercept: 117000 });
+    expect(rawCoefficients(valid())).toEqual({
+      coefficients: [1250, 8000, -800],
+      intercept: 117000,
+    });
   });
 
   it('returns the coefficients unchanged when there is no standardisation', () => {

@@ -156,7 +156,10 @@ function readInputs(value: unknown, fail: Fail): FeatureSpec[] | undefined {
       firstIndexByName.set(name, i);
     }
     if (type !== 'number') {
-      fail(`${field}.type`, `${field}.type must be "number" (only numeric features are supported).`);
+      fail(
+        `${field}.type`,
+        `${field}.type must be "number" (only numeric features are supported).`,
+      );
     }
     if (typeof name === 'string') {
       inputs.push({ name, type: 'number' });

@@ -80,7 +80,10 @@ describe('minimumNormLeastSquares', () => {
 
   it('weights a scaled copy by its scale: min |w| subject to w1 + 2 w2 = 2 is (0.4, 0.8)', () => {
     const a = f64([1, -1, 2, -2]);
-    const w = minimumNormLeastSquares([a, a.map((v) => 2 * v)], a.map((v) => 2 * v));
+    const w = minimumNormLeastSquares(
+      [a, a.map((v) => 2 * v)],
+      a.map((v) => 2 * v),
+    );
     expect(w[0]).toBeCloseTo(0.4, 12);
     expect(w[1]).toBeCloseTo(0.8, 12);
   });

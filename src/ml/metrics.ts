@@ -10,7 +10,10 @@ export interface RegressionMetrics {
  * R² follows r2_score: 1 - SS_res / SS_tot; for a constant target it is 1 when the predictions are
  * perfect and 0 otherwise; with a single row it is NaN (undefined, scikit-learn warns and returns nan).
  */
-export function regressionMetrics(actual: Float64Array, predicted: Float64Array): RegressionMetrics {
+export function regressionMetrics(
+  actual: Float64Array,
+  predicted: Float64Array,
+): RegressionMetrics {
   const n = actual.length;
   if (predicted.length !== n) {
     throw new RangeError(`Got ${n} actual values but ${predicted.length} predictions.`);
@@ -33,10 +36,20 @@ export function regressionMetrics(actual: Float64Array, predicted: Float64Array)
     if (a > max) max = a;
   }
   const mse = squared / n;
-  return { mse, rmse: Math.sqrt(mse), mae: absolute / n, r2: rSquared(actual, squared, sum, min === max) };
+  return {
+    mse,
+    rmse: Math.sqrt(mse),
+    mae: absolute / n,
+    r2: rSquared(actual, squared, sum, min === max),
+  };
 }
 
-function rSquared(actual: Float64Array, residualSum: number, sum: number, constant: boolean): number {
+function rSquared(
+  actual: Float64Array,
+  residualSum: number,
+  sum: number,
+  constant: boolean,
+): number {
   const n = actual.length;
   if (n < 2) {
     return NaN;

@@ -49,6 +49,8 @@ describe('compilePredictor', () => {
   it('rejects a buffer whose length is not rowCount × feature count', () => {
     const predictor = compilePredictor(base);
     expect(() => predictor.predict(Float64Array.from([1, 2, 3]), 2)).toThrow(RangeError);
-    expect(() => predictor.predict(Float64Array.from([1, 2, 3, 4]), 1)).toThrow(/Expected 1 rows of 2/);
+    expect(() => predictor.predict(Float64Array.from([1, 2, 3, 4]), 1)).toThrow(
+      /Expected 1 rows of 2/,
+    );
   });
 });

@@ -28,8 +28,19 @@ export function trainValidationSplit(
     order[j] = swap;
   }
   const validationSize = Math.round(rowCount * validationFraction);
-  return {
-    train: order.slice(validationSize).sort(),
-    validation: order.slice(0, validationSize).sort(),
-  };
+  // Collect both sides in row order by marking, rather than sorting the shuffled halves.
+  const inValidation = new Uint8Array(rowCount);
+  for (let i = 0; i < validationSize; i++) {
+    inValidation[order[i]] = 1;
+  }
+  const train = new Uint32Array(rowCount - validationSize);
+  const validation = new Uint32Array(validationSize);
+  for (let row = 0, t = 0, v = 0; row < rowCount; row++) {
+    if (inValidation[row]) {
+      validation[v++] = row;
+    } else {
+      train[t++] = row;
+    }
+  }
+  return { train, validation };
 }

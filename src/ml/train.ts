@@ -167,11 +167,13 @@ function checkInput(input: TrainingInput): void {
   const columns = [...featureColumns, targetColumn];
   const names = [...features, target];
   columns.forEach((column, j) => {
-    const i = column.findIndex((v) => !Number.isFinite(v));
-    if (i >= 0) {
-      throw new TrainingError(
-        `Column "${names[j]}" has a non-numeric or infinite value (${column[i]}) in data row ${i + 1}.`,
-      );
+    for (let i = 0; i < column.length; i++) {
+      // v - v is 0 for finite v and NaN for NaN and ±Infinity: one cheap test per value.
+      if (column[i] - column[i] !== 0) {
+        throw new TrainingError(
+          `Column "${names[j]}" has a non-numeric or infinite value (${column[i]}) in data row ${i + 1}.`,
+        );
+      }
     }
   });
 }
@@ -197,7 +199,9 @@ function checkHyperparameters({
     throw new TrainingError(`epochs must be a whole number of at least 1, got ${epochs}.`);
   }
   if (!(Number.isFinite(tolerance) && tolerance >= 0)) {
-    throw new TrainingError(`tolerance must be 0 (disabled) or a positive number, got ${tolerance}.`);
+    throw new TrainingError(
+      `tolerance must be 0 (disabled) or a positive number, got ${tolerance}.`,
+    );
   }
 }
 

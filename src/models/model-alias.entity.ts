@@ -1,7 +1,4 @@
-import {
-  Column,
-  JoinColumn,
-  ManyToOne, Entity, PrimaryColumn, UpdateDateColumn } from 'typeorm';
+import { Column, JoinColumn, ManyToOne, Entity, PrimaryColumn, UpdateDateColumn } from 'typeorm';
 import { RegisteredModel } from './registered-model.entity';
 
 /** `production`, `staging`, …: a movable name for one version of a model. */

@@ -33,7 +33,12 @@ import {
   ModelVersionResponse,
   SetAliasRequest,
 } from './dto/model.dto';
-import { toAliasResponse, toModelEventResponse, toModelResponse, toModelVersionResponse } from './models.mapper';
+import {
+  toAliasResponse,
+  toModelEventResponse,
+  toModelResponse,
+  toModelVersionResponse,
+} from './models.mapper';
 import { ModelsService } from './models.service';
 
 const versionPipe = new ParseIntPipe({ errorHttpStatusCode: 400 });
@@ -70,7 +75,10 @@ export class ModelsController {
   @Get(':name/versions')
   @ApiOperation({ summary: 'List versions, newest first, with lineage and metrics' })
   @ApiOkResponse({ type: ModelVersionPageResponse })
-  async versions(@Param('name') name: string, @Query() page: PaginationQuery): Promise<ModelVersionPageResponse> {
+  async versions(
+    @Param('name') name: string,
+    @Query() page: PaginationQuery,
+  ): Promise<ModelVersionPageResponse> {
     const result = await this.models.listVersions(name, page.limit, page.offset);
     return { ...result, items: result.items.map(toModelVersionResponse) };
   }
@@ -87,7 +95,9 @@ export class ModelsController {
   }
 
   @Get(':name/versions/:version/artifact')
-  @ApiOperation({ summary: 'Download the model artifact (JSON), exactly as stored; ETag is its sha256' })
+  @ApiOperation({
+    summary: 'Download the model artifact (JSON), exactly as stored; ETag is its sha256',
+  })
   @ApiOkResponse({ description: 'The artifact document.' })
   @Header('Cache-Control', 'private, max-age=0, must-revalidate')
   async artifact(
@@ -104,7 +114,9 @@ export class ModelsController {
   }
 
   @Put(':name/aliases/:alias')
-  @ApiOperation({ summary: 'Point an alias at a version (promote or roll back); the next request uses it' })
+  @ApiOperation({
+    summary: 'Point an alias at a version (promote or roll back); the next request uses it',
+  })
   @ApiOkResponse({ type: AliasResponse })
   async setAlias(
     @Param('name') name: string,
@@ -117,7 +129,10 @@ export class ModelsController {
   @Get(':name/aliases/:alias')
   @ApiOperation({ summary: 'Which version an alias points at' })
   @ApiOkResponse({ type: AliasResponse })
-  async getAlias(@Param('name') name: string, @Param('alias') alias: string): Promise<AliasResponse> {
+  async getAlias(
+    @Param('name') name: string,
+    @Param('alias') alias: string,
+  ): Promise<AliasResponse> {
     return toAliasResponse(name, await this.models.getAlias(name, alias));
   }
 
@@ -132,7 +147,10 @@ export class ModelsController {
   @Get(':name/events')
   @ApiOperation({ summary: "The model's audit trail, newest first" })
   @ApiOkResponse({ type: ModelEventPageResponse })
-  async events(@Param('name') name: string, @Query() page: PaginationQuery): Promise<ModelEventPageResponse> {
+  async events(
+    @Param('name') name: string,
+    @Query() page: PaginationQuery,
+  ): Promise<ModelEventPageResponse> {
     const result = await this.models.listEvents(name, page.limit, page.offset);
     return { ...result, items: result.items.map(toModelEventResponse) };
   }

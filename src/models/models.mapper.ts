@@ -1,7 +1,12 @@
 import { ModelAlias } from './model-alias.entity';
 import { ModelEvent } from './model-event.entity';
 import { ModelSummary, VersionWithAliases } from './models.service';
-import { AliasResponse, ModelEventResponse, ModelResponse, ModelVersionResponse } from './dto/model.dto';
+import {
+  AliasResponse,
+  ModelEventResponse,
+  ModelResponse,
+  ModelVersionResponse,
+} from './dto/model.dto';
 
 export function toModelResponse({ model, latestVersion, aliases }: ModelSummary): ModelResponse {
   return {
@@ -15,7 +20,11 @@ export function toModelResponse({ model, latestVersion, aliases }: ModelSummary)
   };
 }
 
-export function toModelVersionResponse({ model, version, aliases }: VersionWithAliases): ModelVersionResponse {
+export function toModelVersionResponse({
+  model,
+  version,
+  aliases,
+}: VersionWithAliases): ModelVersionResponse {
   return {
     model: model.name,
     version: version.version,
@@ -42,7 +51,12 @@ export function toModelVersionResponse({ model, version, aliases }: VersionWithA
 }
 
 export function toAliasResponse(model: string, alias: ModelAlias): AliasResponse {
-  return { model, alias: alias.alias, version: alias.version, updatedAt: alias.updatedAt.toISOString() };
+  return {
+    model,
+    alias: alias.alias,
+    version: alias.version,
+    updatedAt: alias.updatedAt.toISOString(),
+  };
 }
 
 export function toModelEventResponse(event: ModelEvent): ModelEventResponse {

@@ -71,10 +71,16 @@ export class ModelsService {
     this.changeListeners.push(listener);
   }
 
-  async createModel(input: { name: string; description?: string | null; tags?: Record<string, string> }) {
+  async createModel(input: {
+    name: string;
+    description?: string | null;
+    tags?: Record<string, string>;
+  }) {
     const model = await this.transactions.run(async (manager) => {
       if (await manager.existsBy(RegisteredModel, { name: input.name })) {
-        throw new ConflictError(`Model ${input.name} already exists. Use PATCH /v1/models/${input.name} to edit it.`);
+        throw new ConflictError(
+          `Model ${input.name} already exists. Use PATCH /v1/models/${input.name} to edit it.`,
+        );
       }
       return this.insertModel(manager, input.name, input.description ?? null, input.tags ?? {});
     });
@@ -87,14 +93,23 @@ export class ModelsService {
       take: limit,
       skip: offset,
     });
-    return { items: await Promise.all(models.map((model) => this.summarize(model))), total, limit, offset };
+    return {
+      items: await Promise.all(models.map((model) => this.summarize(model))),
+      total,
+      limit,
+      offset,
+    };
   }
 
   async getModel(name: string): Promise<ModelSummary> {
     return this.summarize(await this.findModel(name));
   }
 
-  async listVersions(name: string, limit: number, offset: number): Promise<Page<VersionWithAliases>> {
+  async listVersions(
+    name: string,
+    limit: number,
+    offset: number,
+  ): Promise<Page<VersionWithAliases>> {
     const model = await this.findModel(name);
     const [versions, total] = await this.versions.findAndCount({
       where: { modelId: model.id },
@@ -118,13 +133,19 @@ export class ModelsService {
     return { model, version, aliases: aliases.map((a) => a.alias) };
   }
 
-  async getArtifact(name: string, versionNumber: number): Promise<{ artifact: string; checksum: string }> {
+  async getArtifact(
+    name: string,
+    versionNumber: number,
+  ): Promise<{ artifact: string; checksum: string }> {
     const model = await this.findModel(name);
     await this.findVersion(model, versionNumber);
     return this.loadArtifact(model.id, versionNumber);
   }
 
-  async loadArtifact(modelId: string, version: number): Promise<{ artifact: string; checksum: string }> {
+  async loadArtifact(
+    modelId: string,
+    version: number,
+  ): Promise<{ artifact: string; checksum: string }> {
     const row = await this.versions.findOne({
       where: { modelId, version },
       select: { artifact: true, checksum: true },
@@ -151,7 +172,10 @@ export class ModelsService {
     return version;
   }
 
-  private async insertVersion(manager: EntityManager, input: NewModelVersion): Promise<ModelVersion> {
+  private async insertVersion(
+    manager: EntityManager,
+    input: NewModelVersion,
+  ): Promise<ModelVersion> {
     const model =
       (await manager.findOneBy(RegisteredModel, { name: input.model })) ??
       (await this.insertModel(manager, input.model, null, {}));
@@ -213,7 +237,10 @@ export class ModelsService {
       const row = await manager.findOneBy(ModelAlias, { modelId: model.id, alias });
       if (!row) throw new NotFoundError(`Model ${name} has no alias ${alias}.`);
       await manager.delete(ModelAlias, { modelId: model.id, alias });
-      await this.recordEvent(manager, model.id, 'alias_deleted', { alias, fromVersion: row.version });
+      await this.recordEvent(manager, model.id, 'alias_deleted', {
+        alias,
+        fromVersion: row.version,
+      });
     });
     this.notifyChange(name);
   }
@@ -237,7 +264,10 @@ export class ModelsService {
       versionNumber = (await this.getAlias(name, selector.alias)).version;
     }
     if (versionNumber === undefined) {
-      const production = await this.aliases.findOneBy({ modelId: model.id, alias: DEFAULT_SERVING_ALIAS });
+      const production = await this.aliases.findOneBy({
+        modelId: model.id,
+        alias: DEFAULT_SERVING_ALIAS,
+      });
       versionNumber = production?.version;
     }
     const version =
@@ -248,7 +278,9 @@ export class ModelsService {
           })
         : await this.findVersion(model, versionNumber);
     if (!version) {
-      throw new ConflictError(`Model ${name} has no ready version to serve yet. Train or import one first.`);
+      throw new ConflictError(
+        `Model ${name} has no ready version to serve yet. Train or import one first.`,
+      );
     }
     if (version.status !== 'ready') {
       throw new ConflictError(
@@ -258,7 +290,12 @@ export class ModelsService {
     return { modelId: model.id, model: name, version: version.version, checksum: version.checksum };
   }
 
-  private async moveAlias(manager: EntityManager, model: RegisteredModel, alias: string, version: number) {
+  private async moveAlias(
+    manager: EntityManager,
+    model: RegisteredModel,
+    alias: string,
+    version: number,
+  ) {
     const previous = await manager.findOneBy(ModelAlias, { modelId: model.id, alias });
     await manager.upsert(ModelAlias, { modelId: model.id, alias, version }, ['modelId', 'alias']);
     await this.recordEvent(manager, model.id, 'alias_set', {
@@ -276,7 +313,13 @@ export class ModelsService {
     tags: Record<string, string>,
   ): Promise<RegisteredModel> {
     assertName(name, 'model');
-    const model = manager.create(RegisteredModel, { id: randomUUID(), name, description, tags, lastVersion: 0 });
+    const model = manager.create(RegisteredModel, {
+      id: randomUUID(),
+      name,
+      description,
+      tags,
+      lastVersion: 0,
+    });
     await manager.insert(RegisteredModel, model);
     await this.recordEvent(manager, model.id, 'model_created', {});
     return manager.findOneByOrFail(RegisteredModel, { id: model.id });
@@ -300,7 +343,11 @@ export class ModelsService {
 
   private async summarize(model: RegisteredModel): Promise<ModelSummary> {
     const [latest, aliases] = await Promise.all([
-      this.versions.findOne({ where: { modelId: model.id }, order: { version: 'DESC' }, select: { version: true } }),
+      this.versions.findOne({
+        where: { modelId: model.id },
+        order: { version: 'DESC' },
+        select: { version: true },
+      }),
       this.aliases.findBy({ modelId: model.id }),
     ]);
     return {
@@ -312,12 +359,16 @@ export class ModelsService {
 
   private async findModel(name: string, manager?: EntityManager): Promise<RegisteredModel> {
     const model = await (manager ?? this.models.manager).findOneBy(RegisteredModel, { name });
-    if (!model) throw new NotFoundError(`Model ${name} does not exist. List models with GET /v1/models.`);
+    if (!model)
+      throw new NotFoundError(`Model ${name} does not exist. List models with GET /v1/models.`);
     return model;
   }
 
   private async findVersion(model: RegisteredModel, version: number, manager?: EntityManager) {
-    const row = await (manager ?? this.versions.manager).findOneBy(ModelVersion, { modelId: model.id, version });
+    const row = await (manager ?? this.versions.manager).findOneBy(ModelVersion, {
+      modelId: model.id,
+      version,
+    });
     if (!row) {
       throw new NotFoundError(
         `Model ${model.name} has no version ${version}. List versions with GET /v1/models/${model.name}/versions.`,

@@ -6,7 +6,10 @@ const MAX_REPORTED_ERRORS = 20;
  * Turns `instances` (arrays in schema order, or objects keyed by feature name) into one row-major
  * Float64Array in a single pass, reporting each bad value by row and feature.
  */
-export function parseInstances(instances: readonly unknown[], features: readonly string[]): Float64Array {
+export function parseInstances(
+  instances: readonly unknown[],
+  features: readonly string[],
+): Float64Array {
   const width = features.length;
   const rows = new Float64Array(instances.length * width);
   const errors: FieldError[] = [];
@@ -20,13 +23,20 @@ export function parseInstances(instances: readonly unknown[], features: readonly
     const offset = row * width;
     if (Array.isArray(instance)) {
       if (instance.length !== width) {
-        report(`instances[${row}]`, `has ${instance.length} values; this version expects ${width}: ${features.join(', ')}`);
+        report(
+          `instances[${row}]`,
+          `has ${instance.length} values; this version expects ${width}: ${features.join(', ')}`,
+        );
         continue;
       }
       for (let j = 0; j < width; j++) {
         const value = instance[j];
         if (typeof value === 'number' && Number.isFinite(value)) rows[offset + j] = value;
-        else report(`instances[${row}][${j}]`, `${features[j]} must be a finite number; got ${describe(value)}`);
+        else
+          report(
+            `instances[${row}][${j}]`,
+            `${features[j]} must be a finite number; got ${describe(value)}`,
+          );
       }
     } else if (typeof instance === 'object' && instance !== null) {
       const record = instance as Record<string, unknown>;
@@ -34,7 +44,10 @@ export function parseInstances(instances: readonly unknown[], features: readonly
       for (const key in record) {
         const j = featureIndex.get(key);
         if (j === undefined) {
-          report(`instances[${row}].${key}`, `is not a feature of this version; expected ${features.join(', ')}`);
+          report(
+            `instances[${row}].${key}`,
+            `is not a feature of this version; expected ${features.join(', ')}`,
+          );
           continue;
         }
         seen++;
@@ -48,7 +61,10 @@ export function parseInstances(instances: readonly unknown[], features: readonly
         }
       }
     } else {
-      report(`instances[${row}]`, `must be an array of ${width} numbers or an object keyed by feature name`);
+      report(
+        `instances[${row}]`,
+        `must be an array of ${width} numbers or an object keyed by feature name`,
+      );
     }
   }
 

@@ -2,7 +2,12 @@ import { Body, Controller, HttpCode, Param, Post, Query, Res } from '@nestjs/com
 import { RouteSchema } from '@nestjs/platform-fastify';
 import { ApiBody, ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { PREDICT_ROUTE_SCHEMA, PredictBody, PredictRequest, PredictResponse } from './dto/predict.dto';
+import {
+  PREDICT_ROUTE_SCHEMA,
+  PredictBody,
+  PredictRequest,
+  PredictResponse,
+} from './dto/predict.dto';
 import { PredictionService } from './prediction.service';
 
 @ApiTags('prediction')

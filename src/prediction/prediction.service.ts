@@ -46,7 +46,11 @@ export class PredictionService {
     });
   }
 
-  async predict(name: string, selector: VersionSelector, instances: unknown[]): Promise<PredictionResult> {
+  async predict(
+    name: string,
+    selector: VersionSelector,
+    instances: unknown[],
+  ): Promise<PredictionResult> {
     if (selector.version !== undefined && selector.alias !== undefined) {
       throw new InvalidInputError('Pass either ?version= or ?alias=, not both.');
     }
@@ -57,9 +61,12 @@ export class PredictionService {
       );
     }
     const serving = await this.resolve(name, selector);
-    const loaded = await this.loaded.fetch(`${serving.modelId}:${serving.version}:${serving.checksum}`, {
-      context: serving,
-    });
+    const loaded = await this.loaded.fetch(
+      `${serving.modelId}:${serving.version}:${serving.checksum}`,
+      {
+        context: serving,
+      },
+    );
     if (!loaded) throw new Error(`Version ${serving.version} of ${name} could not be loaded.`);
     const rows = parseInstances(instances, loaded.featureNames);
     const output = loaded.predictor.predict(rows, instances.length);
@@ -68,7 +75,8 @@ export class PredictionService {
   }
 
   private async resolve(name: string, selector: VersionSelector): Promise<ServingVersion> {
-    const key = selector.version !== undefined ? `v${selector.version}` : `a:${selector.alias ?? ''}`;
+    const key =
+      selector.version !== undefined ? `v${selector.version}` : `a:${selector.alias ?? ''}`;
     const cached = this.resolutions.get(name)?.get(key);
     if (cached) return cached;
     const generation = this.generations.get(name) ?? 0;
@@ -84,7 +92,9 @@ export class PredictionService {
     const { artifact } = await this.models.loadArtifact(serving.modelId, serving.version);
     const result = validateArtifact(JSON.parse(artifact));
     if (!result.artifact) {
-      throw new Error(`Stored artifact of ${serving.model} v${serving.version} is invalid: ${result.errors[0]?.message}`);
+      throw new Error(
+        `Stored artifact of ${serving.model} v${serving.version} is invalid: ${result.errors[0]?.message}`,
+      );
     }
     const predictor = compilePredictor(result.artifact);
     return { predictor, featureNames: predictor.inputs.map((input) => input.name) };

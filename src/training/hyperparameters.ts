@@ -7,22 +7,30 @@ export const MAX_EPOCHS = 1_000_000;
 type Rule = (value: unknown) => string | null;
 
 const positiveFinite: Rule = (v) =>
-  typeof v === 'number' && Number.isFinite(v) && v > 0 ? null : 'must be a number greater than 0 (try 0.01-0.1)';
+  typeof v === 'number' && Number.isFinite(v) && v > 0
+    ? null
+    : 'must be a number greater than 0 (try 0.01-0.1)';
 
 const RULES: Record<keyof LinearRegressionHyperparameters, Rule> = {
   optimizer: (v) =>
-    OPTIMIZERS.includes(v as (typeof OPTIMIZERS)[number]) ? null : `must be one of ${OPTIMIZERS.join(', ')}`,
+    OPTIMIZERS.includes(v as (typeof OPTIMIZERS)[number])
+      ? null
+      : `must be one of ${OPTIMIZERS.join(', ')}`,
   learningRate: positiveFinite,
   epochs: (v) =>
     Number.isInteger(v) && (v as number) >= 1 && (v as number) <= MAX_EPOCHS
       ? null
       : `must be an integer from 1 to ${MAX_EPOCHS}`,
   tolerance: (v) =>
-    typeof v === 'number' && Number.isFinite(v) && v >= 0 ? null : 'must be a number >= 0 (0 disables early stopping)',
+    typeof v === 'number' && Number.isFinite(v) && v >= 0
+      ? null
+      : 'must be a number >= 0 (0 disables early stopping)',
 };
 
 /** Fills defaults and checks ranges; every problem is reported with its field. */
-export function resolveHyperparameters(raw: Record<string, unknown> = {}): LinearRegressionHyperparameters {
+export function resolveHyperparameters(
+  raw: Record<string, unknown> = {},
+): LinearRegressionHyperparameters {
   const errors: FieldError[] = [];
   for (const key of Object.keys(raw)) {
     if (!(key in RULES)) {

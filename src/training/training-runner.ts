@@ -1,4 +1,10 @@
-import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  OnApplicationBootstrap,
+  OnModuleDestroy,
+} from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import * as path from 'node:path';
 import { MessageChannel, MessagePort } from 'node:worker_threads';
@@ -20,7 +26,9 @@ const INTERRUPTED =
 function workerOptions(): { filename: string; execArgv?: string[] } {
   const compiled = path.extname(__filename) === '.js';
   const filename = path.join(__dirname, `training.worker${compiled ? '.js' : '.ts'}`);
-  return compiled ? { filename } : { filename, execArgv: ['--require', 'ts-node/register/transpile-only'] };
+  return compiled
+    ? { filename }
+    : { filename, execArgv: ['--require', 'ts-node/register/transpile-only'] };
 }
 
 /**
@@ -57,7 +65,8 @@ export class TrainingRunner implements OnApplicationBootstrap, OnModuleDestroy {
       { status: 'running' },
       { status: 'failed', error: INTERRUPTED, finishedAt: new Date() },
     );
-    if (interrupted.affected) this.logger.warn(`${interrupted.affected} interrupted training job(s) marked failed`);
+    if (interrupted.affected)
+      this.logger.warn(`${interrupted.affected} interrupted training job(s) marked failed`);
     this.wake();
   }
 
@@ -93,12 +102,18 @@ export class TrainingRunner implements OnApplicationBootstrap, OnModuleDestroy {
       await run.done;
       return;
     }
-    await this.jobs.update({ id, status: In(['queued']) }, { status: 'cancelled', finishedAt: new Date() });
+    await this.jobs.update(
+      { id, status: In(['queued']) },
+      { status: 'cancelled', finishedAt: new Date() },
+    );
   }
 
   private async pump(): Promise<void> {
     while (!this.stopping && this.running.size < this.config.training.concurrency) {
-      const next = await this.jobs.findOne({ where: { status: 'queued' }, order: { createdAt: 'ASC', id: 'ASC' } });
+      const next = await this.jobs.findOne({
+        where: { status: 'queued' },
+        order: { createdAt: 'ASC', id: 'ASC' },
+      });
       if (!next) return;
       const claimed = await this.jobs.update(
         { id: next.id, status: 'queued' },
@@ -121,7 +136,8 @@ export class TrainingRunner implements OnApplicationBootstrap, OnModuleDestroy {
       const { dataset, data } = await this.datasets.loadData(job.datasetId);
       const column = (name: string) => {
         const found = data.columns.find((c) => c.name === name);
-        if (!found || found.type !== 'number') throw new Error(`column ${name} is missing or not numeric`);
+        if (!found || found.type !== 'number')
+          throw new Error(`column ${name} is missing or not numeric`);
         return found.values;
       };
       const task: TrainingTask = {
@@ -140,7 +156,11 @@ export class TrainingRunner implements OnApplicationBootstrap, OnModuleDestroy {
       const outcome = await this.pool.run(task, { transferList: [port2], signal });
       await progress.stop();
       if (outcome.ok) await this.succeed(job, dataset.checksum, outcome.result);
-      else await this.fail(job, outcome.userError ? outcome.message : `internal error: ${outcome.message}`);
+      else
+        await this.fail(
+          job,
+          outcome.userError ? outcome.message : `internal error: ${outcome.message}`,
+        );
     } catch (error) {
       await progress.stop();
       if (signal.aborted) {
@@ -148,8 +168,13 @@ export class TrainingRunner implements OnApplicationBootstrap, OnModuleDestroy {
         if (reason === 'cancelled') await this.finish(job, 'cancelled', {});
         else await this.fail(job, INTERRUPTED);
       } else {
-        this.logger.error(`training job ${job.id} crashed: ${error instanceof Error ? error.stack : String(error)}`);
-        await this.fail(job, `internal error: ${error instanceof Error ? error.message : String(error)}`);
+        this.logger.error(
+          `training job ${job.id} crashed: ${error instanceof Error ? error.stack : String(error)}`,
+        );
+        await this.fail(
+          job,
+          `internal error: ${error instanceof Error ? error.message : String(error)}`,
+        );
       }
     } finally {
       port1.close();
@@ -175,8 +200,13 @@ export class TrainingRunner implements OnApplicationBootstrap, OnModuleDestroy {
       const { epoch, epochs } = latest;
       latest = null;
       writing = this.jobs
-        .update({ id: job.id, status: 'running' }, { progress: Math.min(epoch / epochs, 0.99), lossHistory: [...lossHistory] })
-        .catch((error: unknown) => this.logger.warn(`progress of job ${job.id} not saved: ${String(error)}`));
+        .update(
+          { id: job.id, status: 'running' },
+          { progress: Math.min(epoch / epochs, 0.99), lossHistory: [...lossHistory] },
+        )
+        .catch((error: unknown) =>
+          this.logger.warn(`progress of job ${job.id} not saved: ${String(error)}`),
+        );
     }, this.config.training.progressWriteIntervalMs);
     return {
       stop: async () => {
@@ -186,8 +216,15 @@ export class TrainingRunner implements OnApplicationBootstrap, OnModuleDestroy {
     };
   }
 
-  private async succeed(job: TrainingJob, datasetChecksum: string, result: TrainingResult): Promise<void> {
-    const metrics = { train: { ...result.metrics.train }, validation: result.metrics.validation && { ...result.metrics.validation } };
+  private async succeed(
+    job: TrainingJob,
+    datasetChecksum: string,
+    result: TrainingResult,
+  ): Promise<void> {
+    const metrics = {
+      train: { ...result.metrics.train },
+      validation: result.metrics.validation && { ...result.metrics.validation },
+    };
     const artifact = JSON.stringify(result.artifact);
     const version = await this.models.registerVersion(
       {
@@ -208,14 +245,18 @@ export class TrainingRunner implements OnApplicationBootstrap, OnModuleDestroy {
       },
       // The job succeeds exactly when its version exists.
       async (manager, created) => {
-        await manager.update(TrainingJob, { id: job.id }, {
-          status: 'succeeded',
-          progress: 1,
-          lossHistory: result.lossHistory,
-          metrics,
-          modelVersion: created.version,
-          finishedAt: new Date(),
-        });
+        await manager.update(
+          TrainingJob,
+          { id: job.id },
+          {
+            status: 'succeeded',
+            progress: 1,
+            lossHistory: result.lossHistory,
+            metrics,
+            modelVersion: created.version,
+            finishedAt: new Date(),
+          },
+        );
       },
     );
     this.metrics.countTrainingJob(job.modelName, 'succeeded');
@@ -226,7 +267,11 @@ export class TrainingRunner implements OnApplicationBootstrap, OnModuleDestroy {
     return this.finish(job, 'failed', { error });
   }
 
-  private async finish(job: TrainingJob, status: 'failed' | 'cancelled', fields: Partial<TrainingJob>): Promise<void> {
+  private async finish(
+    job: TrainingJob,
+    status: 'failed' | 'cancelled',
+    fields: Partial<TrainingJob>,
+  ): Promise<void> {
     await this.jobs.update({ id: job.id }, { ...fields, status, finishedAt: new Date() });
     this.metrics.countTrainingJob(job.modelName, status);
   }

@@ -33,17 +33,21 @@ export class TrainingService implements OnModuleInit {
 
   /** Validates the request against its dataset, records the job as queued and wakes the runner. */
   async create(request: CreateTrainingJobRequest): Promise<TrainingJob> {
-    const { dataset, data } = await this.datasets.loadData(request.dataset).catch((error: unknown) => {
-      if (error instanceof NotFoundError) {
-        throw new InvalidInputError(`Dataset ${request.dataset} does not exist; upload one with POST /v1/datasets.`, [
-          { field: 'dataset', message: 'does not exist' },
-        ]);
-      }
-      throw error;
-    });
+    const { dataset, data } = await this.datasets
+      .loadData(request.dataset)
+      .catch((error: unknown) => {
+        if (error instanceof NotFoundError) {
+          throw new InvalidInputError(
+            `Dataset ${request.dataset} does not exist; upload one with POST /v1/datasets.`,
+            [{ field: 'dataset', message: 'does not exist' }],
+          );
+        }
+        throw error;
+      });
     const hyperparameters = resolveHyperparameters(request.hyperparameters);
     const validationSplit = request.validationSplit ?? DEFAULT_VALIDATION_SPLIT;
-    const features = request.features ?? dataset.columns.map((c) => c.name).filter((n) => n !== request.target);
+    const features =
+      request.features ?? dataset.columns.map((c) => c.name).filter((n) => n !== request.target);
     checkColumns(data, request.target, features);
     const trainRows = data.rowCount - Math.round(data.rowCount * validationSplit);
     if (trainRows < MIN_TRAIN_ROWS) {
@@ -81,7 +85,11 @@ export class TrainingService implements OnModuleInit {
     return job;
   }
 
-  async list(filter: { status?: JobStatus; model?: string }, limit: number, offset: number): Promise<Page<TrainingJob>> {
+  async list(
+    filter: { status?: JobStatus; model?: string },
+    limit: number,
+    offset: number,
+  ): Promise<Page<TrainingJob>> {
     const where: FindOptionsWhere<TrainingJob> = {};
     if (filter.status) where.status = filter.status;
     if (filter.model) where.modelName = filter.model;
@@ -96,14 +104,19 @@ export class TrainingService implements OnModuleInit {
 
   async get(id: string): Promise<TrainingJob> {
     const job = await this.jobs.findOneBy({ id });
-    if (!job) throw new NotFoundError(`Training job ${id} does not exist. List jobs with GET /v1/training-jobs.`);
+    if (!job)
+      throw new NotFoundError(
+        `Training job ${id} does not exist. List jobs with GET /v1/training-jobs.`,
+      );
     return job;
   }
 
   async cancel(id: string): Promise<TrainingJob> {
     const job = await this.get(id);
     if (!ACTIVE_JOB_STATUSES.includes(job.status)) {
-      throw new ConflictError(`Training job ${id} is already ${job.status}; only queued or running jobs can be cancelled.`);
+      throw new ConflictError(
+        `Training job ${id} is already ${job.status}; only queued or running jobs can be cancelled.`,
+      );
     }
     await this.runner.cancel(id);
     return this.get(id);
@@ -115,13 +128,23 @@ function checkColumns(data: TabularData, target: string, features: string[]): vo
   const byName = new Map(data.columns.map((column) => [column.name, column]));
   const available = data.columns.map((c) => c.name).join(', ');
   const errors: FieldError[] = [];
-  if (!byName.has(target)) errors.push({ field: 'target', message: `no column ${target}; columns are ${available}` });
-  if (features.length === 0) errors.push({ field: 'features', message: 'needs at least one feature column' });
+  if (!byName.has(target))
+    errors.push({ field: 'target', message: `no column ${target}; columns are ${available}` });
+  if (features.length === 0)
+    errors.push({ field: 'features', message: 'needs at least one feature column' });
   features.forEach((name, i) => {
-    if (name === target) errors.push({ field: `features[${i}]`, message: `${name} is the target; remove it` });
-    else if (!byName.has(name)) errors.push({ field: `features[${i}]`, message: `no column ${name}; columns are ${available}` });
+    if (name === target)
+      errors.push({ field: `features[${i}]`, message: `${name} is the target; remove it` });
+    else if (!byName.has(name))
+      errors.push({
+        field: `features[${i}]`,
+        message: `no column ${name}; columns are ${available}`,
+      });
   });
-  for (const [field, name] of [['target', target] as const, ...features.map((n, i) => [`features[${i}]`, n] as const)]) {
+  for (const [field, name] of [
+    ['target', target] as const,
+    ...features.map((n, i) => [`features[${i}]`, n] as const),
+  ]) {
     const column = byName.get(name);
     if (!column) continue;
     if (column.type !== 'number') {
@@ -131,12 +154,21 @@ function checkColumns(data: TabularData, target: string, features: string[]): vo
       });
       continue;
     }
-    const missing = column.values.reduce((count, value) => (Number.isNaN(value) ? count + 1 : count), 0);
+    const missing = column.values.reduce(
+      (count, value) => (Number.isNaN(value) ? count + 1 : count),
+      0,
+    );
     if (missing > 0) {
-      errors.push({ field, message: `column ${name} has ${missing} missing value(s); fill or drop those rows` });
+      errors.push({
+        field,
+        message: `column ${name} has ${missing} missing value(s); fill or drop those rows`,
+      });
     }
   }
   if (errors.length > 0) {
-    throw new InvalidInputError(`The dataset does not fit this training job: ${errors[0].message}.`, errors);
+    throw new InvalidInputError(
+      `The dataset does not fit this training job: ${errors[0].message}.`,
+      errors,
+    );
   }
 }

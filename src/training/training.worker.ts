@@ -9,8 +9,7 @@ export interface TrainingTask {
 }
 
 export type TrainingOutcome =
-  | { ok: true; result: TrainingResult }
-  | { ok: false; userError: boolean; message: string };
+  { ok: true; result: TrainingResult } | { ok: false; userError: boolean; message: string };
 
 const PROGRESS_INTERVAL_MS = 100;
 
@@ -27,7 +26,11 @@ export default function runTraining({ input, progressPort }: TrainingTask): Trai
   } catch (error) {
     // Errors lose their class across threads; say here whether the user can act on it.
     const userError = error instanceof TrainingError;
-    return { ok: false, userError, message: error instanceof Error ? error.message : String(error) };
+    return {
+      ok: false,
+      userError,
+      message: error instanceof Error ? error.message : String(error),
+    };
   } finally {
     progressPort.close();
   }

@@ -4,7 +4,9 @@ import * as path from 'node:path';
 const dir = path.join(__dirname, '..', 'fixtures');
 
 export const diabetesCsv = readFileSync(path.join(dir, 'diabetes.csv'), 'utf8');
-export const diabetesReference = JSON.parse(readFileSync(path.join(dir, 'diabetes.sklearn.json'), 'utf8')) as {
+export const diabetesReference = JSON.parse(
+  readFileSync(path.join(dir, 'diabetes.sklearn.json'), 'utf8'),
+) as {
   features: string[];
   coefficients: Record<string, number>;
   intercept: number;

@@ -18,7 +18,12 @@ export interface TestApp {
   app: NestFastifyApplication;
   baseUrl: string;
   dataDir: string;
-  request<T = any>(method: string, url: string, body?: unknown, headers?: Record<string, string>): Promise<HttpResult<T>>;
+  request<T = any>(
+    method: string,
+    url: string,
+    body?: unknown,
+    headers?: Record<string, string>,
+  ): Promise<HttpResult<T>>;
   close(): Promise<void>;
 }
 
@@ -31,7 +36,10 @@ export function removeDataDir(dataDir: string): void {
 }
 
 /** Boots the real AppModule on a SQLite file in `dataDir` and listens on a free port. */
-export async function startApp(dataDir: string, env: Record<string, string> = {}): Promise<TestApp> {
+export async function startApp(
+  dataDir: string,
+  env: Record<string, string> = {},
+): Promise<TestApp> {
   Object.assign(process.env, { DATA_DIR: dataDir, LOG_LEVEL: 'silent', ...env });
   const config = appConfig();
   const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
@@ -41,11 +49,17 @@ export async function startApp(dataDir: string, env: Record<string, string> = {}
   const baseUrl = (await app.getUrl()).replace('[::1]', '127.0.0.1');
   for (const key of Object.keys(env)) delete process.env[key];
 
-  const request = async (method: string, url: string, body?: unknown, headers: Record<string, string> = {}) => {
+  const request = async (
+    method: string,
+    url: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ) => {
     const isRaw = typeof body === 'string' || Buffer.isBuffer(body);
     const response = await fetch(baseUrl + url, {
       method,
-      headers: body === undefined || isRaw ? headers : { 'content-type': 'application/json', ...headers },
+      headers:
+        body === undefined || isRaw ? headers : { 'content-type': 'application/json', ...headers },
       body: body === undefined ? undefined : isRaw ? (body as string) : JSON.stringify(body),
     });
     const text = await response.text();
@@ -62,7 +76,8 @@ export async function waitForJob(app: TestApp, id: string, timeoutMs = 30000): P
   for (;;) {
     const { body } = await app.request('GET', `/v1/training-jobs/${id}`);
     if (!['queued', 'running'].includes(body.status)) return body;
-    if (Date.now() > deadline) throw new Error(`job ${id} still ${body.status} after ${timeoutMs} ms`);
+    if (Date.now() > deadline)
+      throw new Error(`job ${id} still ${body.status} after ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }

@@ -56,7 +56,10 @@ export class DatasetRowsResponse {
 
 /** `?name=` for CSV uploads (`Content-Type: text/csv`). */
 export class CreateDatasetQuery {
-  @ApiPropertyOptional({ description: 'Dataset name (required for CSV uploads).', example: 'housing' })
+  @ApiPropertyOptional({
+    description: 'Dataset name (required for CSV uploads).',
+    example: 'housing',
+  })
   @IsOptional()
   @Matches(NAME_PATTERN, { message: `name ${NAME_RULE}` })
   name?: string;

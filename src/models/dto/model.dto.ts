@@ -1,7 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsInt, IsObject, IsOptional, IsString, Matches, MaxLength, Min } from 'class-validator';
 import { NAME_PATTERN, NAME_RULE } from '../../common/names';
-import { PaginationQuery } from '../../common/pagination';
 
 export class CreateModelRequest {
   @ApiProperty({ example: 'sales-forecast', pattern: NAME_PATTERN.source })
@@ -92,7 +91,10 @@ export class ModelVersionResponse {
   hyperparameters: Record<string, unknown>;
 
   @ApiProperty({
-    example: { train: { mse: 2.1, rmse: 1.45, mae: 1.1, r2: 0.97 }, validation: { mse: 2.4, rmse: 1.55, mae: 1.2, r2: 0.96 } },
+    example: {
+      train: { mse: 2.1, rmse: 1.45, mae: 1.1, r2: 0.97 },
+      validation: { mse: 2.4, rmse: 1.55, mae: 1.2, r2: 0.96 },
+    },
   })
   metrics: Record<string, unknown>;
 
@@ -179,4 +181,3 @@ export class ModelEventPageResponse {
   limit: number;
   offset: number;
 }
-

@@ -5,11 +5,9 @@ import { NAME_PATTERN } from '../../common/names';
 /** Documentation only: the body is checked by the route's compiled JSON schema below. */
 export class PredictRequest {
   @ApiProperty({
-    description: 'Rows to predict: arrays in the order of the version\'s inputSchema, or objects keyed by feature name.',
-    example: [
-      [1.5, 2.0],
-      { x1: 1.5, x2: 2.0 },
-    ],
+    description:
+      "Rows to predict: arrays in the order of the version's inputSchema, or objects keyed by feature name.",
+    example: [[1.5, 2.0], { x1: 1.5, x2: 2.0 }],
   })
   instances: (number[] | Record<string, number>)[];
 }
@@ -30,7 +28,10 @@ export class PredictQuery {
   @ApiPropertyOptional({ description: 'Serve this version.', minimum: 1 })
   version?: number;
 
-  @ApiPropertyOptional({ description: 'Serve the version this alias points at.', example: 'staging' })
+  @ApiPropertyOptional({
+    description: 'Serve the version this alias points at.',
+    example: 'staging',
+  })
   alias?: string;
 }
 
@@ -40,19 +41,23 @@ export interface PredictBody {
 
 /** Compiled by Fastify (ajv) once; checks the shape, `parseInstances` checks every value. */
 export const PREDICT_ROUTE_SCHEMA: FastifySchema = {
-    body: {
-      type: 'object',
-      required: ['instances'],
-      properties: {
-        instances: { type: 'array', minItems: 1, items: { anyOf: [{ type: 'array' }, { type: 'object' }] } },
+  body: {
+    type: 'object',
+    required: ['instances'],
+    properties: {
+      instances: {
+        type: 'array',
+        minItems: 1,
+        items: { anyOf: [{ type: 'array' }, { type: 'object' }] },
       },
     },
-    querystring: {
-      type: 'object',
-      additionalProperties: false,
-      properties: {
-        version: { type: 'integer', minimum: 1 },
-        alias: { type: 'string', pattern: NAME_PATTERN.source },
-      },
+  },
+  querystring: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      version: { type: 'integer', minimum: 1 },
+      alias: { type: 'string', pattern: NAME_PATTERN.source },
     },
-  };
+  },
+};

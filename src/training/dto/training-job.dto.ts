@@ -56,7 +56,9 @@ export class CreateTrainingJobRequest {
    * linear-regression: `optimizer` (`gradient-descent` | `normal-equation`), `learningRate` (> 0),
    * `epochs` (1..1,000,000), `tolerance` (>= 0; stop when an epoch improves the loss by less, relatively).
    */
-  @ApiPropertyOptional({ example: { optimizer: 'gradient-descent', learningRate: 0.05, epochs: 2000 } })
+  @ApiPropertyOptional({
+    example: { optimizer: 'gradient-descent', learningRate: 0.05, epochs: 2000 },
+  })
   @IsOptional()
   @IsObject()
   hyperparameters?: Record<string, unknown>;
@@ -139,7 +141,9 @@ export class TrainingJobResponse {
   algorithm: string;
 
   /** The hyperparameters used, defaults filled in. */
-  @ApiProperty({ example: { optimizer: 'gradient-descent', learningRate: 0.05, epochs: 2000, tolerance: 0 } })
+  @ApiProperty({
+    example: { optimizer: 'gradient-descent', learningRate: 0.05, epochs: 2000, tolerance: 0 },
+  })
   hyperparameters: Record<string, unknown>;
 
   validationSplit: number;
@@ -178,4 +182,3 @@ export class TrainingJobPageResponse {
   limit: number;
   offset: number;
 }
-

@@ -1,0 +1,161 @@
+import { DataSource } from 'typeorm';
+import { buildDataSourceOptions } from '../src/database/data-source-options';
+import * as path from 'node:path';
+import { lineDataset } from './support/fixtures';
+import { makeDataDir, removeDataDir, startApp, TestApp, waitForJob } from './support/test-app';
+
+const job = (dataset: string, overrides: Record<string, unknown> = {}) => ({
+  model: 'line',
+  dataset,
+  target: 'y',
+  algorithm: 'linear-regression',
+  hyperparameters: { optimizer: 'normal-equation' },
+  validationSplit: 0.25,
+  seed: 3,
+  ...overrides,
+});
+
+/** A wide table: gradient descent costs O(features²) per epoch, so a million epochs take many seconds. */
+function wideDataset() {
+  const features = Array.from({ length: 100 }, (_, j) => `f${j}`);
+  const rows = Array.from({ length: 300 }, (_, i) => {
+    const xs = features.map((_, j) => Math.sin(i * 0.37 + j * 1.3) + ((i * j) % 7));
+    return [...xs, xs.reduce((sum, x, j) => sum + x * (j % 3), 0)];
+  });
+  return { name: 'wide', columns: [...features, 'y'], rows };
+}
+
+describe('training jobs', () => {
+  let dataDir: string;
+  let api: TestApp;
+  let datasetId: string;
+
+  beforeAll(async () => {
+    dataDir = makeDataDir();
+    api = await startApp(dataDir, {
+      TRAINING_CONCURRENCY: '2',
+      TRAINING_PROGRESS_INTERVAL_MS: '20',
+    });
+    datasetId = (await api.request('POST', '/v1/datasets', lineDataset())).body.id;
+  });
+
+  afterAll(async () => {
+    await api?.close();
+    removeDataDir(dataDir);
+  });
+
+  it('allocates versions 1..N exactly when jobs finish concurrently', async () => {
+    const created = await Promise.all(
+      Array.from({ length: 8 }, () =>
+        api.request('POST', '/v1/training-jobs', job(datasetId, { model: 'race' })),
+      ),
+    );
+    expect(created.map((r) => r.status)).toEqual(Array(8).fill(202));
+    const finished = await Promise.all(created.map((r) => waitForJob(api, r.body.id)));
+    expect(finished.every((j) => j.status === 'succeeded')).toBe(true);
+    expect(finished.map((j) => j.modelVersion).sort((a, b) => a - b)).toEqual([
+      1, 2, 3, 4, 5, 6, 7, 8,
+    ]);
+    const versions = await api.request('GET', '/v1/models/race/versions?limit=100');
+    expect(versions.body.total).toBe(8);
+  });
+
+  it('gives bit-identical weights for the same request and seed', async () => {
+    const request = job(datasetId, {
+      model: 'repeat',
+      hyperparameters: { optimizer: 'gradient-descent', learningRate: 0.05, epochs: 300 },
+    });
+    const [a, b] = await Promise.all([
+      api.request('POST', '/v1/training-jobs', request),
+      api.request('POST', '/v1/training-jobs', request),
+    ]);
+    const [jobA, jobB] = await Promise.all([
+      waitForJob(api, a.body.id),
+      waitForJob(api, b.body.id),
+    ]);
+    const artifactA = await api.request(
+      'GET',
+      `/v1/models/repeat/versions/${jobA.modelVersion}/artifact`,
+    );
+    const artifactB = await api.request(
+      'GET',
+      `/v1/models/repeat/versions/${jobB.modelVersion}/artifact`,
+    );
+    expect(artifactA.text).toBe(artifactB.text);
+    expect(artifactA.headers.get('etag')).toBe(artifactB.headers.get('etag'));
+  });
+
+  it('shows progress while running, cancels within a second and registers nothing', async () => {
+    const big = (await api.request('POST', '/v1/datasets', wideDataset())).body.id;
+    const created = await api.request(
+      'POST',
+      '/v1/training-jobs',
+      job(big, {
+        model: 'cancel-me',
+        hyperparameters: { optimizer: 'gradient-descent', epochs: 1_000_000 },
+      }),
+    );
+    let running;
+    for (;;) {
+      running = (await api.request('GET', `/v1/training-jobs/${created.body.id}`)).body;
+      if (running.status === 'running' && running.progress > 0) break;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect(running.lossHistory.length).toBeGreaterThan(0);
+
+    const deleteWhileRunning = await api.request('DELETE', `/v1/datasets/${big}`);
+    expect(deleteWhileRunning.status).toBe(409);
+
+    const started = Date.now();
+    const cancelled = await api.request('POST', `/v1/training-jobs/${created.body.id}/cancel`);
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(cancelled.status).toBe(200);
+    expect(cancelled.body).toMatchObject({ status: 'cancelled', modelVersion: null });
+    expect((await api.request('GET', '/v1/models/cancel-me')).status).toBe(404);
+    expect((await api.request('DELETE', `/v1/datasets/${big}`)).status).toBe(204);
+  });
+
+  it('marks a job left running by a dead process as failed and picks queued ones up at start-up', async () => {
+    const first = await api.request(
+      'POST',
+      '/v1/training-jobs',
+      job(datasetId, { model: 'recovered' }),
+    );
+    await waitForJob(api, first.body.id);
+    await api.close();
+
+    // Simulate a crash: one job frozen in "running", one still "queued", as a dead process leaves them.
+    const dataSource = new DataSource(
+      buildDataSourceOptions({
+        database: { type: 'sqlite', path: path.join(dataDir, 'modeldock.sqlite') },
+      }),
+    );
+    await dataSource.initialize();
+    const row = await dataSource.query('SELECT * FROM training_jobs WHERE id = ?', [first.body.id]);
+    const copy = (id: string, status: string) =>
+      dataSource.query(
+        `INSERT INTO training_jobs SELECT ?, model_name, dataset_id, target, features, algorithm, hyperparameters,
+           validation_split, seed, alias, description, tags, ?, 0, '[]', NULL, NULL, NULL, created_at, NULL, NULL
+         FROM training_jobs WHERE id = ?`,
+        [id, status, row[0].id],
+      );
+    await copy('11111111-1111-4111-8111-111111111111', 'running');
+    await copy('22222222-2222-4222-8222-222222222222', 'queued');
+    await dataSource.destroy();
+
+    api = await startApp(dataDir);
+    const interrupted = await waitForJob(api, '11111111-1111-4111-8111-111111111111');
+    expect(interrupted.status).toBe('failed');
+    expect(interrupted.error).toMatch(/interrupted/);
+    const resumed = await waitForJob(api, '22222222-2222-4222-8222-222222222222');
+    expect(resumed).toMatchObject({ status: 'succeeded', modelVersion: 2 });
+  });
+
+  it('lists jobs filtered by status and model', async () => {
+    const failed = await api.request('GET', '/v1/training-jobs?status=failed&model=recovered');
+    expect(failed.body.total).toBe(1);
+    expect(failed.body.items[0].id).toBe('11111111-1111-4111-8111-111111111111');
+    const bad = await api.request('GET', '/v1/training-jobs?status=exploded');
+    expect(bad.status).toBe(400);
+  });
+});
