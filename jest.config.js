@@ -23,7 +23,7 @@ module.exports = {
       displayName: 'unit',
       testEnvironment: 'node',
       rootDir: __dirname,
-      roots: ['<rootDir>/src'],
+      roots: ['<rootDir>/src', '<rootDir>/migrations'],
       testMatch: ['**/*.spec.ts'],
       transform: tsJest,
       transformIgnorePatterns,

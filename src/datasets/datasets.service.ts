@@ -31,6 +31,8 @@ export class DatasetsService {
     const content = encodeTabularData(data);
     const dataset = this.datasets.create({
       id: randomUUID(),
+      // Set here rather than by the database default, which keeps only whole seconds.
+      createdAt: new Date(),
       name,
       rowCount: data.rowCount,
       columns: data.columns.map(({ name, type }) => ({ name, type })),

@@ -11,7 +11,7 @@ export interface LinearModelArtifact {
   /** Feature order is coefficient order. */
   inputs: FeatureSpec[];
   output: { name: string; type: 'number' };
-  /** Optional so coefficients exported from scikit-learn or any other tool can be imported as-is. */
+  /** Optional, so coefficients exported from scikit-learn or any other tool import as-is. */
   preprocessing?: { standardize?: { mean: number[]; scale: number[] } };
   /** In the standardised space when preprocessing.standardize is present. */
   coefficients: number[];
@@ -21,7 +21,7 @@ export interface LinearModelArtifact {
 export type ModelArtifact = LinearModelArtifact;
 
 export interface ArtifactError {
-  /** JSON path of the offending value, e.g. 'coefficients[2]' or 'inputs[0].name'; '$' is the document. */
+  /** JSON path of the offending value: 'coefficients[2]', 'inputs[0].name'; '$' is the document. */
   field: string;
   message: string;
 }
@@ -78,7 +78,8 @@ export function validateArtifact(doc: unknown): ArtifactValidation {
       'algorithm',
       doc.algorithm === undefined
         ? 'algorithm is required; the supported algorithm is "linear-regression".'
-        : `Unsupported algorithm ${describe(doc.algorithm)}; the supported algorithm is "linear-regression".`,
+        : `Unsupported algorithm ${describe(doc.algorithm)}; ` +
+            'the supported algorithm is "linear-regression".',
     );
   }
 
@@ -104,13 +105,14 @@ export function validateArtifact(doc: unknown): ArtifactValidation {
     coefficients,
     intercept: doc.intercept,
   };
-  // Each value can be finite while the folded serving weights overflow (tiny scale, huge coefficient).
+  // Each value can be finite while the folded serving weights overflow (tiny scale, big coefficient).
   const raw = rawCoefficients(artifact);
   raw.coefficients.forEach((w, j) => {
     if (!Number.isFinite(w)) {
       fail(
         `coefficients[${j}]`,
-        `coefficients[${j}] divided by preprocessing.standardize.scale[${j}] is not a finite number; ` +
+        `coefficients[${j}] divided by preprocessing.standardize.scale[${j}] ` +
+          'is not a finite number; ' +
           'rescale the feature or the coefficient.',
       );
     }
@@ -131,7 +133,8 @@ function readInputs(value: unknown, fail: Fail): FeatureSpec[] | undefined {
   if (!Array.isArray(value) || value.length === 0) {
     fail(
       'inputs',
-      'inputs must be a non-empty array of {"name": ..., "type": "number"} objects, one per feature.',
+      'inputs must be a non-empty array of {"name": ..., "type": "number"} objects, ' +
+        'one per feature.',
     );
     return undefined;
   }
@@ -216,7 +219,8 @@ function readStandardize(
     if (s <= 0) {
       fail(
         `${field}.scale[${j}]`,
-        `${field}.scale[${j}] is ${s} but must be greater than 0, because each feature is divided by it.`,
+        `${field}.scale[${j}] is ${s} but must be greater than 0, ` +
+          'because each feature is divided by it.',
       );
       positive = false;
     }

@@ -3,6 +3,7 @@
 
 const EPS = Number.EPSILON;
 const MAX_JACOBI_SWEEPS = 60;
+const POWER_ITERATIONS = 100;
 
 /** a·b; four accumulators shorten the dependency chain and partially pair up the rounding. */
 export function dot(a: Float64Array, b: Float64Array): number {
@@ -39,7 +40,7 @@ export function mean(values: Float64Array): number {
   return first + correction / m;
 }
 
-/** XᵀX for X given by its columns. checkpoint runs between columns so long jobs can be cancelled. */
+/** XᵀX for X given by its columns; checkpoint runs between columns to allow cancelling. */
 export function gramMatrix(columns: Float64Array[], checkpoint?: () => void): Float64Array {
   const n = columns.length;
   const gram = new Float64Array(n * n);
@@ -176,12 +177,12 @@ function rotate(a: Float64Array, b: Float64Array, c: number, s: number): void {
   }
 }
 
-/** Largest eigenvalue of a symmetric positive semi-definite matrix by power iteration (an estimate). */
-export function largestEigenvalue(a: Float64Array, n: number, iterations = 100): number {
+/** Estimate of the largest eigenvalue of a symmetric positive semi-definite matrix (power method). */
+export function largestEigenvalue(a: Float64Array, n: number): number {
   // A non-uniform start is unlikely to be orthogonal to the leading eigenvector.
   let x = Float64Array.from({ length: n }, (_, j) => 1 + j / n);
   let estimate = 0;
-  for (let it = 0; it < iterations; it++) {
+  for (let it = 0; it < POWER_ITERATIONS; it++) {
     const y = new Float64Array(n);
     for (let i = 0; i < n; i++) {
       let s = 0;

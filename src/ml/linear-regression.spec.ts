@@ -28,7 +28,7 @@ function gd(overrides: Partial<LinearRegressionHyperparameters>): LinearRegressi
   return { ...LINEAR_REGRESSION_DEFAULTS, ...overrides };
 }
 
-/** Textbook full-batch gradient descent, row by row: the reference the Gram-matrix form must equal. */
+/** Textbook full-batch gradient descent, row by row: what the Gram-matrix form must equal. */
 function naiveGradientDescent(
   columns: Float64Array[],
   target: Float64Array,
@@ -53,7 +53,7 @@ function naiveGradientDescent(
 }
 
 describe('fitLinearRegression', () => {
-  it('takes exactly the steps of row-by-row full-batch gradient descent, with the same losses', () => {
+  it('takes the steps of row-by-row full-batch gradient descent, with the same losses', () => {
     const { columns, target } = problem(60, 4, 11);
     const fit = fitLinearRegression(columns, target, gd({ learningRate: 0.05, epochs: 40 }));
     const reference = naiveGradientDescent(columns, target, 0.05, 40);
@@ -118,22 +118,38 @@ describe('fitLinearRegression', () => {
     expect(c).toBe(last);
   });
 
-  it('throws TrainingError naming the learningRate when the loss grows, with a safe rate to try', () => {
+  it('throws TrainingError naming the learningRate when the loss grows, and a safe rate', () => {
     const { columns, target } = problem(50, 3, 8);
     const run = () => fitLinearRegression(columns, target, gd({ learningRate: 5 }));
     expect(run).toThrow(TrainingError);
     expect(run).toThrow(
-      /^Training diverged with learningRate 5: at epoch 1 the loss grew to .*Use a smaller learningRate; about 0\.\d+ /,
+      /^Training diverged with learningRate 5: at epoch 1 the loss rose to .*Use a smaller learningRate; about 0\.\d+ /,
     );
   });
 
-  it('detects a slowly diverging rate (features unstable, intercept stable) before it overflows', () => {
+  it('detects a rate unstable for the weights only (intercept stable) before overflow', () => {
     // Identical columns: λ_max(ZᵀZ/m) = 3, so α = 0.7 > 2/3 is unstable for w but fine for b.
     const { columns, target } = problem(40, 1, 2);
     const tripled = [columns[0], columns[0], columns[0]];
     expect(() =>
       fitLinearRegression(tripled, target, gd({ learningRate: 0.7, epochs: 1000 })),
     ).toThrow(/learningRate 0\.7: .* about 0\.333 converges/);
+  });
+
+  it('catches an unstable rate early even when a large target mean dominates the loss', () => {
+    const { columns, target } = problem(40, 1, 2);
+    const tripled = [columns[0], columns[0], columns[0]];
+    const shifted = target.map((y) => y + 1e7);
+    let epochsSeen = 0;
+    expect(() =>
+      fitLinearRegression(
+        tripled,
+        shifted,
+        gd({ learningRate: 0.7, epochs: 100 }),
+        (p) => (epochsSeen = p.epoch),
+      ),
+    ).toThrow(/learningRate 0\.7/);
+    expect(epochsSeen).toBeLessThan(20);
   });
 
   it("throws TrainingError('cancelled') as soon as the signal is aborted", () => {

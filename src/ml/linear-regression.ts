@@ -14,7 +14,7 @@ export interface LinearRegressionHyperparameters {
   learningRate: number;
   /** gradient-descent only. */
   epochs: number;
-  /** gradient-descent: stop once an epoch improves the loss by less than this fraction; 0 disables. */
+  /** gradient-descent: stop once an epoch improves the loss by less than this fraction; 0: off. */
   tolerance: number;
 }
 
@@ -43,15 +43,15 @@ export interface LinearFit {
   epochsRun: number;
 }
 
-export const MAX_LOSS_HISTORY = 1000;
+const MAX_LOSS_HISTORY = 1000;
 
 // Below this pivot ratio (a variance inflation factor above 1/√ε) the normal equations keep fewer
 // than half of the digits; the SVD of the data itself does not square the condition number.
 const CHOLESKY_PIVOT_TOLERANCE = Math.sqrt(Number.EPSILON);
 
 /**
- * Least-squares fit of h(z) = b + w·z, minimising L = 1/2m Σ(h(z) − y)², on feature columns that are
- * standardised and centred (each sums to zero). Centring decouples the intercept (b* = mean(y)), so
+ * Least-squares fit of h(z) = b + w·z, minimising L = 1/2m Σ(h(z) − y)², on feature columns that
+ * are standardised and centred (each sums to zero). Centring decouples the intercept (b* = mean(y)), so
  * both optimisers only need the Gram matrix ZᵀZ, Zᵀ(y − ȳ) and |y − ȳ|², computed once in O(m n²).
  */
 export function fitLinearRegression(
@@ -119,9 +119,12 @@ function gradientDescent(
   const weights = new Float64Array(n);
   // Gradient of the w-part, Hw − c; w starts at 0.
   const gradient = c.map((v) => -v);
-  let intercept = 0;
+  // The intercept is tracked as b − ȳ (the step b −= α(b − ȳ) is the same); b starts at 0.
+  // Keeping the small difference itself avoids cancellation in the loss next to a large ȳ.
+  let offset = -yMean;
 
-  const initialLoss = 0.5 * (yMean * yMean + s);
+  const initialLoss = 0.5 * (offset * offset + s);
+  let lowestLoss = initialLoss;
   let previousLoss = initialLoss;
   let loss = initialLoss;
   const stride = Math.ceil(epochs / MAX_LOSS_HISTORY);
@@ -130,7 +133,7 @@ function gradientDescent(
   while (epoch < epochs) {
     checkpoint();
     epoch++;
-    intercept -= learningRate * (intercept - yMean);
+    offset -= learningRate * offset;
     for (let j = 0; j < n; j++) {
       weights[j] -= learningRate * gradient[j];
     }
@@ -144,14 +147,15 @@ function gradientDescent(
       gradient[j] = g;
       quadratic += weights[j] * (g - c[j]);
     }
-    const offset = intercept - yMean;
     // Rounding can push a near-perfect fit's residual term just below zero; NaN stays NaN.
     loss = 0.5 * (offset * offset + Math.max(0, quadratic + s));
 
-    // Stable steps on a convex quadratic never raise the loss above its starting value.
-    if (!(loss <= initialLoss * (1 + 1e-9))) {
-      throw divergence(epoch, loss, initialLoss, learningRate, h, n);
+    // Stable steps on a convex quadratic never raise the loss, so a rise beyond what rounding can
+    // explain (a few ε of the terms summed) proves the rate unstable, long before an overflow.
+    if (!(loss <= lowestLoss + 1e-9 * (lowestLoss + s))) {
+      throw divergence(epoch, loss, lowestLoss, learningRate, h, n);
     }
+    lowestLoss = Math.min(lowestLoss, loss);
     if (epoch % stride === 0) {
       lossHistory.push(loss);
     }
@@ -164,21 +168,22 @@ function gradientDescent(
   if (epoch % stride !== 0) {
     lossHistory.push(loss);
   }
-  return { coefficients: weights, intercept, lossHistory, epochsRun: epoch };
+  return { coefficients: weights, intercept: yMean + offset, lossHistory, epochsRun: epoch };
 }
 
 function divergence(
   epoch: number,
   loss: number,
-  initialLoss: number,
+  lowestLoss: number,
   learningRate: number,
   h: Float64Array,
   n: number,
 ): TrainingError {
   // The update is stable for α < 2/λ_max(ZᵀZ/m) (and α < 2 for the intercept); 1/λ_max is safe.
   const safeRate = Math.min(1, 1 / largestEigenvalue(h, n));
+  const [low, high] = distinct(lowestLoss, loss);
   const what = Number.isFinite(loss)
-    ? `the loss grew to ${round(loss)}, above its starting value ${round(initialLoss)}`
+    ? `the loss rose to ${high} after having reached ${low}`
     : `the loss became ${loss}`;
   return new TrainingError(
     `Training diverged with learningRate ${learningRate}: at epoch ${epoch} ${what}. ` +
@@ -203,4 +208,13 @@ function halfMeanSquaredResidual(
 
 function round(value: number): string {
   return String(Number(value.toPrecision(3)));
+}
+
+/** Both numbers with 3 significant digits, or more if needed to tell them apart. */
+function distinct(a: number, b: number): [string, string] {
+  let digits = 3;
+  while (digits < 17 && a.toPrecision(digits) === b.toPrecision(digits)) {
+    digits++;
+  }
+  return [String(Number(a.toPrecision(digits))), String(Number(b.toPrecision(digits)))];
 }

@@ -11,7 +11,7 @@ describe('regressionMetrics', () => {
     expect(metrics.r2).toBeCloseTo(0.9486081370449679, 15);
   });
 
-  it('gives a negative r2 when the predictions are worse than the mean (hand-computed: 1 - 8/2 = -3)', () => {
+  it('gives a negative r2 for predictions worse than the mean (by hand: 1 - 8/2 = -3)', () => {
     const metrics = regressionMetrics(f64([1, 2, 3]), f64([3, 2, 1]));
     expect(metrics.r2).toBe(-3);
     expect(metrics.mse).toBeCloseTo(8 / 3, 15);
@@ -29,7 +29,7 @@ describe('regressionMetrics', () => {
     expect(regressionMetrics(f64([0.1, 0.1, 0.1]), f64([0.1, 0.1, 0.1])).r2).toBe(1);
   });
 
-  it('returns NaN r2 for a single row, as r2_score does (not well-defined), but real error metrics', () => {
+  it('returns NaN r2 for a single row, as r2_score does, but real error metrics', () => {
     const metrics = regressionMetrics(f64([5]), f64([4]));
     expect(metrics.r2).toBeNaN();
     expect(metrics).toMatchObject({ mse: 1, rmse: 1, mae: 1 });

@@ -6,7 +6,7 @@ export interface Predictor {
   predict(rows: Float64Array, rowCount: number): Float64Array;
 }
 
-/** Compiles a validated artifact once so that every prediction afterwards is a single dot product. */
+/** Compiles a validated artifact once, so that every prediction is then a single dot product. */
 export function compilePredictor(artifact: ModelArtifact): Predictor {
   const { coefficients, intercept } = rawCoefficients(artifact);
   return new LinearPredictor(
@@ -28,7 +28,8 @@ class LinearPredictor implements Predictor {
     const n = weights.length;
     if (!Number.isInteger(rowCount) || rowCount < 0 || rows.length !== rowCount * n) {
       throw new RangeError(
-        `Expected ${rowCount} rows of ${n} features (${rowCount * n} values), got ${rows.length} values.`,
+        `Expected ${rowCount} rows of ${n} features (${rowCount * n} values), ` +
+          `got ${rows.length} values.`,
       );
     }
     const bias = this.bias;

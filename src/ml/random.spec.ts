@@ -1,7 +1,7 @@
 import { Random } from './random';
 
 describe('Random', () => {
-  it('reproduces the mulberry32 reference sequence for a seed (values from an independent implementation)', () => {
+  it('reproduces mulberry32 sequences computed by an independent implementation', () => {
     const draw = (seed: number) => {
       const random = new Random(seed);
       return Array.from({ length: 5 }, () => random.nextUint32());

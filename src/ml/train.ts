@@ -33,7 +33,7 @@ export interface TrainingResult {
   artifact: ModelArtifact;
   /** validation is null when the validation split is empty. */
   metrics: { train: RegressionMetrics; validation: RegressionMetrics | null };
-  /** Training loss L = 1/2m Σ(h(x) − y)², at most 1000 evenly spaced points, always ending with the last. */
+  /** Training loss L = 1/2m Σ(h(x) − y)²: at most 1000 evenly spaced points, ending with the last. */
   lossHistory: number[];
   epochsRun: number;
   trainRows: number;
@@ -43,7 +43,8 @@ export interface TrainingResult {
 /**
  * Splits the rows, standardises the features on the training split only, fits, and scores both
  * splits through compilePredictor, the code path that serves predictions.
- * Throws TrainingError with a message for the end user; TrainingError('cancelled') once signal.aborted.
+ * Throws TrainingError with a message for the end user, TrainingError('cancelled') once
+ * signal.aborted is set.
  */
 export function train(
   input: TrainingInput,
@@ -168,10 +169,10 @@ function checkInput(input: TrainingInput): void {
   const names = [...features, target];
   columns.forEach((column, j) => {
     for (let i = 0; i < column.length; i++) {
-      // v - v is 0 for finite v and NaN for NaN and ±Infinity: one cheap test per value.
-      if (column[i] - column[i] !== 0) {
+      if (!Number.isFinite(column[i])) {
         throw new TrainingError(
-          `Column "${names[j]}" has a non-numeric or infinite value (${column[i]}) in data row ${i + 1}.`,
+          `Column "${names[j]}" has a non-numeric or infinite value (${column[i]}) ` +
+            `in data row ${i + 1}.`,
         );
       }
     }

@@ -1,4 +1,4 @@
-/** A training failure whose message is meant for the end user (bad input, divergence, cancellation). */
+/** A training failure whose message is meant for the end user: bad input, divergence, cancel. */
 export class TrainingError extends Error {
   override readonly name = 'TrainingError';
 }

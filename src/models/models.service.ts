@@ -180,10 +180,15 @@ export class ModelsService {
       (await manager.findOneBy(RegisteredModel, { name: input.model })) ??
       (await this.insertModel(manager, input.model, null, {}));
     // The UPDATE takes the row lock that serialises concurrent registrations of one model.
-    await manager.increment(RegisteredModel, { id: model.id }, 'lastVersion', 1);
+    await manager.update(
+      RegisteredModel,
+      { id: model.id },
+      { lastVersion: () => 'last_version + 1', updatedAt: new Date() },
+    );
     const { lastVersion } = await manager.findOneByOrFail(RegisteredModel, { id: model.id });
     const version = manager.create(ModelVersion, {
       id: randomUUID(),
+      createdAt: new Date(),
       modelId: model.id,
       version: lastVersion,
       status: 'ready',
@@ -237,6 +242,7 @@ export class ModelsService {
       const row = await manager.findOneBy(ModelAlias, { modelId: model.id, alias });
       if (!row) throw new NotFoundError(`Model ${name} has no alias ${alias}.`);
       await manager.delete(ModelAlias, { modelId: model.id, alias });
+      await manager.update(RegisteredModel, { id: model.id }, { updatedAt: new Date() });
       await this.recordEvent(manager, model.id, 'alias_deleted', {
         alias,
         fromVersion: row.version,
@@ -297,7 +303,9 @@ export class ModelsService {
     version: number,
   ) {
     const previous = await manager.findOneBy(ModelAlias, { modelId: model.id, alias });
-    await manager.upsert(ModelAlias, { modelId: model.id, alias, version }, ['modelId', 'alias']);
+    const now = new Date();
+    await manager.upsert(ModelAlias, { modelId: model.id, alias, version, updatedAt: now }, ['modelId', 'alias']);
+    await manager.update(RegisteredModel, { id: model.id }, { updatedAt: now });
     await this.recordEvent(manager, model.id, 'alias_set', {
       alias,
       fromVersion: previous?.version ?? null,
@@ -319,6 +327,8 @@ export class ModelsService {
       description,
       tags,
       lastVersion: 0,
+      createdAt: new Date(),
+      updatedAt: new Date(),
     });
     await manager.insert(RegisteredModel, model);
     await this.recordEvent(manager, model.id, 'model_created', {});
@@ -332,6 +342,7 @@ export class ModelsService {
     fields: Partial<Pick<ModelEvent, 'alias' | 'fromVersion' | 'toVersion'>>,
   ): Promise<void> {
     await manager.insert(ModelEvent, {
+      createdAt: new Date(),
       modelId,
       action,
       alias: fields.alias ?? null,
