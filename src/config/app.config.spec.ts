@@ -7,12 +7,17 @@ describe('loadAppConfig', () => {
     expect(config.port).toBe(3000);
     expect(config.host).toBe('0.0.0.0');
     expect(config.dataDir).toBe(path.resolve('data'));
-    expect(config.database).toEqual({ type: 'sqlite', path: path.resolve('data', 'modeldock.sqlite') });
+    expect(config.database).toEqual({
+      type: 'sqlite',
+      path: path.resolve('data', 'modeldock.sqlite'),
+    });
   });
 
   it('puts the database in DATA_DIR and accepts DATABASE_URL=sqlite:<path>', () => {
     expect(loadAppConfig({ DATA_DIR: '/tmp/md' }).database.path).toBe('/tmp/md/modeldock.sqlite');
-    expect(loadAppConfig({ DATABASE_URL: 'sqlite:/var/lib/md.db' }).database.path).toBe('/var/lib/md.db');
+    expect(loadAppConfig({ DATABASE_URL: 'sqlite:/var/lib/md.db' }).database.path).toBe(
+      '/var/lib/md.db',
+    );
   });
 
   it.each([
@@ -27,6 +32,8 @@ describe('loadAppConfig', () => {
   });
 
   it('never echoes credentials from a DATABASE_URL it refuses', () => {
-    expect(() => loadAppConfig({ DATABASE_URL: 'mysql://user:secret@db/x' })).toThrow(/^(?!.*secret)/s);
+    expect(() => loadAppConfig({ DATABASE_URL: 'mysql://user:secret@db/x' })).toThrow(
+      /^(?!.*secret)/s,
+    );
   });
 });

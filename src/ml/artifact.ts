@@ -105,7 +105,7 @@ export function validateArtifact(doc: unknown): ArtifactValidation {
     coefficients,
     intercept: doc.intercept,
   };
-  // Each value can be finite while the folded serving weights overflow (tiny scale, big coefficient).
+  // Values can be finite while the folded serving weights overflow (tiny scale, big coefficient).
   const raw = rawCoefficients(artifact);
   raw.coefficients.forEach((w, j) => {
     if (!Number.isFinite(w)) {

@@ -177,7 +177,7 @@ function rotate(a: Float64Array, b: Float64Array, c: number, s: number): void {
   }
 }
 
-/** Estimate of the largest eigenvalue of a symmetric positive semi-definite matrix (power method). */
+/** Largest eigenvalue of a symmetric positive semi-definite matrix, by power iteration. */
 export function largestEigenvalue(a: Float64Array, n: number): number {
   // A non-uniform start is unlikely to be orthogonal to the leading eigenvector.
   let x = Float64Array.from({ length: n }, (_, j) => 1 + j / n);

@@ -51,8 +51,9 @@ const CHOLESKY_PIVOT_TOLERANCE = Math.sqrt(Number.EPSILON);
 
 /**
  * Least-squares fit of h(z) = b + w·z, minimising L = 1/2m Σ(h(z) − y)², on feature columns that
- * are standardised and centred (each sums to zero). Centring decouples the intercept (b* = mean(y)), so
- * both optimisers only need the Gram matrix ZᵀZ, Zᵀ(y − ȳ) and |y − ȳ|², computed once in O(m n²).
+ * are standardised and centred (each sums to zero). Centring decouples the intercept
+ * (b* = mean(y)), so both optimisers only need the Gram matrix ZᵀZ, Zᵀ(y − ȳ) and |y − ȳ|²,
+ * computed once in O(m n²).
  */
 export function fitLinearRegression(
   columns: Float64Array[],

@@ -8,7 +8,7 @@ export interface RegressionMetrics {
 /**
  * Mean squared error, its root, mean absolute error and R² as scikit-learn computes them.
  * R² follows r2_score: 1 - SS_res / SS_tot; for a constant target it is 1 when the predictions are
- * perfect and 0 otherwise; with a single row it is NaN (undefined; scikit-learn warns, returns nan).
+ * perfect and 0 otherwise; with a single row it is NaN (undefined; scikit-learn returns nan).
  */
 export function regressionMetrics(
   actual: Float64Array,

@@ -2,7 +2,8 @@ import { Random } from './random';
 
 /**
  * Seeded Fisher–Yates shuffle of the row indices; the first
- * Math.round(rowCount * validationFraction) go to validation. Both index lists are returned sorted so gathers walk memory forwards.
+ * Math.round(rowCount * validationFraction) go to validation. Both index lists are returned in
+ * ascending order so gathers walk memory forwards.
  * Same inputs, same split.
  */
 export function trainValidationSplit(

@@ -214,7 +214,7 @@ describe('train: gradient descent', () => {
     expectRelativelyClose(result.lossHistory[999], diabetesRef.metrics.mse / 2, 1e-12);
   });
 
-  it('with the defaults (0.01, 1000 epochs) lowers the loss every epoch, short of the optimum', () => {
+  it('with the defaults (0.01, 1000 epochs) lowers the loss every epoch, short of optimum', () => {
     const result = train(diabetesInput());
     expect(result.lossHistory).toHaveLength(1000);
     expectNonIncreasing(result.lossHistory);

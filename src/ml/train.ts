@@ -33,7 +33,7 @@ export interface TrainingResult {
   artifact: ModelArtifact;
   /** validation is null when the validation split is empty. */
   metrics: { train: RegressionMetrics; validation: RegressionMetrics | null };
-  /** Training loss L = 1/2m Σ(h(x) − y)²: at most 1000 evenly spaced points, ending with the last. */
+  /** Training loss L = 1/2m Σ(h(x) − y)²: at most 1000 evenly spaced points, the last included. */
   lossHistory: number[];
   epochsRun: number;
   trainRows: number;

@@ -304,7 +304,10 @@ export class ModelsService {
   ) {
     const previous = await manager.findOneBy(ModelAlias, { modelId: model.id, alias });
     const now = new Date();
-    await manager.upsert(ModelAlias, { modelId: model.id, alias, version, updatedAt: now }, ['modelId', 'alias']);
+    await manager.upsert(ModelAlias, { modelId: model.id, alias, version, updatedAt: now }, [
+      'modelId',
+      'alias',
+    ]);
     await manager.update(RegisteredModel, { id: model.id }, { updatedAt: now });
     await this.recordEvent(manager, model.id, 'alias_set', {
       alias,

@@ -20,11 +20,18 @@ describe('parseInstances', () => {
   });
 
   it('names the row whose array has the wrong length', () => {
-    expect(errorsOf([[1, 2], [1]])).toEqual([{ field: 'instances[1]', message: expect.stringMatching(/has 1 values/) }]);
+    expect(errorsOf([[1, 2], [1]])).toEqual([
+      { field: 'instances[1]', message: expect.stringMatching(/has 1 values/) },
+    ]);
   });
 
   it('names row and feature of a value that is not a finite number', () => {
-    expect(errorsOf([[1, '2'], [null, 2]]).map((e) => e.field)).toEqual(['instances[0][1]', 'instances[1][0]']);
+    expect(
+      errorsOf([
+        [1, '2'],
+        [null, 2],
+      ]).map((e) => e.field),
+    ).toEqual(['instances[0][1]', 'instances[1][0]']);
     expect(errorsOf([{ x1: 1, x2: true }])[0]).toEqual({
       field: 'instances[0].x2',
       message: 'must be a finite number; got boolean',
@@ -32,7 +39,10 @@ describe('parseInstances', () => {
   });
 
   it('reports unknown and missing features of an object', () => {
-    expect(errorsOf([{ x1: 1, x3: 2 }]).map((e) => e.field)).toEqual(['instances[0].x3', 'instances[0].x2']);
+    expect(errorsOf([{ x1: 1, x3: 2 }]).map((e) => e.field)).toEqual([
+      'instances[0].x3',
+      'instances[0].x2',
+    ]);
   });
 
   it('rejects rows that are neither arrays nor objects', () => {

@@ -20,7 +20,13 @@ describe('resolveHyperparameters', () => {
 
   it('reports every bad or unknown field at once', () => {
     try {
-      resolveHyperparameters({ learningRate: 0, epochs: 1.5, tolerance: -1, optimizer: 'sgd', beta: 1 });
+      resolveHyperparameters({
+        learningRate: 0,
+        epochs: 1.5,
+        tolerance: -1,
+        optimizer: 'sgd',
+        beta: 1,
+      });
       throw new Error('expected an error');
     } catch (error) {
       expect(error).toBeInstanceOf(InvalidInputError);
