@@ -164,6 +164,13 @@ describe('dataset → training → registry → prediction', () => {
       instances: objects,
     });
     expect(fromObjects.body.predictions).toEqual(res.body.predictions);
+
+    const metrics = await api.request('GET', '/metrics');
+    expect(metrics.text).toContain('modeldock_predictions_total{model="diabetes-lr"} 2');
+    expect(metrics.text).toContain('modeldock_predicted_rows_total{model="diabetes-lr"} 10');
+    expect(metrics.text).toContain(
+      'modeldock_training_jobs_total{model="diabetes-lr",status="succeeded"} 2',
+    );
   });
 
   it('serves another version on ?version= and follows an alias move on the next request', async () => {

@@ -151,6 +151,29 @@ describe('training jobs', () => {
     expect(resumed).toMatchObject({ status: 'succeeded', modelVersion: 2 });
   });
 
+  it('marks a job running at shutdown as interrupted, and it stays so after the restart', async () => {
+    const wide = (await api.request('POST', '/v1/datasets', wideDataset())).body.id;
+    const created = await api.request(
+      'POST',
+      '/v1/training-jobs',
+      job(wide, {
+        model: 'shutdown',
+        hyperparameters: { optimizer: 'gradient-descent', epochs: 1_000_000 },
+      }),
+    );
+    while (
+      (await api.request('GET', `/v1/training-jobs/${created.body.id}`)).body.status !== 'running'
+    ) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    await api.close();
+    api = await startApp(dataDir);
+    const after = (await api.request('GET', `/v1/training-jobs/${created.body.id}`)).body;
+    expect(after).toMatchObject({ status: 'failed', modelVersion: null });
+    expect(after.error).toMatch(/interrupted/);
+    expect((await api.request('GET', '/v1/models/shutdown')).status).toBe(404);
+  });
+
   it('lists jobs filtered by status and model', async () => {
     const failed = await api.request('GET', '/v1/training-jobs?status=failed&model=recovered');
     expect(failed.body.total).toBe(1);

@@ -112,8 +112,7 @@ export function validateArtifact(doc: unknown): ArtifactValidation {
       fail(
         `coefficients[${j}]`,
         `coefficients[${j}] divided by preprocessing.standardize.scale[${j}] ` +
-          'is not a finite number; ' +
-          'rescale the feature or the coefficient.',
+          'is not a finite number; rescale the feature or the coefficient.',
       );
     }
   });
