@@ -8,14 +8,7 @@ const tsJest = {
       astTransformers: { before: ['<rootDir>/test/support/swagger-plugin.transformer.js'] },
     },
   ],
-  // @fastify/static (Swagger UI assets) requires content-disposition 3, which ships only as ESM;
-  // Node loads it natively, Jest on Node 20 needs it compiled to CommonJS.
-  '^.+/node_modules/content-disposition/.+\\.js$': [
-    'ts-jest',
-    { tsconfig: { allowJs: true, module: 'commonjs' }, isolatedModules: true },
-  ],
 };
-const transformIgnorePatterns = ['/node_modules/(?!content-disposition/)'];
 
 module.exports = {
   projects: [
@@ -26,7 +19,6 @@ module.exports = {
       roots: ['<rootDir>/src', '<rootDir>/migrations'],
       testMatch: ['**/*.spec.ts'],
       transform: tsJest,
-      transformIgnorePatterns,
     },
     {
       displayName: 'e2e',
@@ -35,7 +27,6 @@ module.exports = {
       roots: ['<rootDir>/test'],
       testMatch: ['**/*.e2e-spec.ts'],
       transform: tsJest,
-      transformIgnorePatterns,
       testTimeout: 60000,
     },
   ],

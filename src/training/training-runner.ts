@@ -41,7 +41,7 @@ export class TrainingRunner implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(TrainingRunner.name);
   private readonly pool: Piscina<TrainingTask, TrainingOutcome>;
   private readonly running = new Map<string, { abort: AbortController; done: Promise<void> }>();
-  private pumping = false;
+  private pumping: Promise<void> | null = null;
   private wokenWhilePumping = false;
   private stopping = false;
 
@@ -72,6 +72,7 @@ export class TrainingRunner implements OnApplicationBootstrap, OnModuleDestroy {
 
   async onModuleDestroy(): Promise<void> {
     this.stopping = true;
+    await this.pumping;
     for (const { abort } of this.running.values()) abort.abort(new Error('shutdown'));
     await Promise.allSettled([...this.running.values()].map((run) => run.done));
     await this.pool.destroy();
@@ -83,11 +84,10 @@ export class TrainingRunner implements OnApplicationBootstrap, OnModuleDestroy {
       this.wokenWhilePumping = true;
       return;
     }
-    this.pumping = true;
-    void this.pump()
+    this.pumping = this.pump()
       .catch((error: unknown) => this.logger.error(`training queue: ${String(error)}`))
       .finally(() => {
-        this.pumping = false;
+        this.pumping = null;
         if (this.wokenWhilePumping && !this.stopping) {
           this.wokenWhilePumping = false;
           this.wake();
@@ -120,6 +120,11 @@ export class TrainingRunner implements OnApplicationBootstrap, OnModuleDestroy {
         { status: 'running', startedAt: new Date() },
       );
       if (claimed.affected !== 1) continue;
+      if (this.stopping) {
+        // Shutdown began while claiming: leave the job for the next start.
+        await this.jobs.update({ id: next.id }, { status: 'queued', startedAt: null });
+        return;
+      }
       const abort = new AbortController();
       const done = this.run(next, abort.signal).finally(() => {
         this.running.delete(next.id);
@@ -163,7 +168,8 @@ export class TrainingRunner implements OnApplicationBootstrap, OnModuleDestroy {
         );
     } catch (error) {
       await progress.stop();
-      if (signal.aborted) {
+      // `stopping` too: a task the pool drops at shutdown is interrupted, not broken.
+      if (signal.aborted || this.stopping) {
         const reason = signal.reason instanceof Error ? signal.reason.message : '';
         if (reason === 'cancelled') await this.finish(job, 'cancelled', {});
         else await this.fail(job, INTERRUPTED);
