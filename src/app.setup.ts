@@ -1,10 +1,11 @@
 import { Logger } from '@nestjs/common';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { FastifyInstance, FastifyReply, LogController } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import pino from 'pino';
 import { PinoLoggerService } from './common/pino-logger.service';
+import { PROBLEM_CONTENT_TYPE } from './common/problem-details';
 import { ProblemDetailsFilter, sendProblem } from './common/problem-details.filter';
 import { createValidationPipe } from './common/validation.pipe';
 import type { AppConfig } from './config/app.config';
@@ -106,5 +107,48 @@ function setupSwagger(app: NestFastifyApplication): void {
       .setVersion('0.1.0')
       .build(),
   );
+  documentProblemDetails(document);
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
+}
+
+/** Every operation can answer with the one error shape; say so once for all of them. */
+function documentProblemDetails(document: OpenAPIObject): void {
+  document.components = document.components ?? {};
+  document.components.schemas = {
+    ...document.components.schemas,
+    ProblemDetails: {
+      type: 'object',
+      description: 'RFC 9457 problem details',
+      required: ['type', 'title', 'status', 'detail'],
+      properties: {
+        type: { type: 'string', example: 'https://modeldock.dev/problems/invalid-input' },
+        title: { type: 'string', example: 'Invalid input' },
+        status: { type: 'integer', example: 400 },
+        detail: { type: 'string', example: 'The request has 1 invalid field(s): version.' },
+        errors: {
+          type: 'array',
+          items: {
+            type: 'object',
+            properties: {
+              field: { type: 'string', example: 'version' },
+              message: { type: 'string' },
+            },
+          },
+        },
+      },
+    },
+  };
+  const problem = {
+    description: 'An error, as problem details (4xx: the request can be fixed as the detail says).',
+    content: {
+      [PROBLEM_CONTENT_TYPE]: { schema: { $ref: '#/components/schemas/ProblemDetails' } },
+    },
+  };
+  for (const path of Object.values(document.paths)) {
+    for (const operation of Object.values(path)) {
+      if (typeof operation === 'object' && operation && 'responses' in operation) {
+        operation.responses.default = problem;
+      }
+    }
+  }
 }

@@ -238,6 +238,12 @@ describe('bad input', () => {
     expectProblem(res, 413);
   });
 
+  it('rejects tags that are not a map of strings', async () => {
+    const res = await api.request('POST', '/v1/models', { name: 'tagged', tags: { team: 7 } });
+    expectProblem(res, 400);
+    expect(fields(res)).toEqual(['tags']);
+  });
+
   it('refuses to create a model twice and to cancel a finished job', async () => {
     expectProblem(await api.request('POST', '/v1/models', { name: 'line' }), 409);
     const jobs = await api.request('GET', '/v1/training-jobs?model=line');

@@ -95,6 +95,12 @@ describe('service endpoints', () => {
     expect(doc.body.components.schemas.TrainingJobResponse.properties.lossHistory.type).toBe(
       'array',
     );
+    expect(
+      doc.body.paths['/v1/models/{name}/predict'].post.responses.default.content,
+    ).toHaveProperty(
+      ['application/problem+json', 'schema', '$ref'],
+      '#/components/schemas/ProblemDetails',
+    );
     const ui = await api.request('GET', '/docs');
     expect(ui.status).toBe(200);
     expect(ui.text).toContain('swagger');

@@ -1,4 +1,5 @@
-import { ApiPropertyOptional } from '@nestjs/swagger';
+import { Type as ClassType } from '@nestjs/common';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, Max, Min } from 'class-validator';
 
@@ -26,4 +27,26 @@ export interface Page<T> {
   total: number;
   limit: number;
   offset: number;
+}
+
+export function mapPage<T, R>(page: Page<T>, map: (item: T) => R): Page<R> {
+  return { ...page, items: page.items.map(map) };
+}
+
+/** A documented page of `item`s, e.g. `class ModelPageResponse extends PageOf(ModelResponse) {}`. */
+export function PageOf<T>(item: ClassType<T>) {
+  class PageResponse implements Page<T> {
+    @ApiProperty({ type: [item] })
+    items: T[];
+
+    @ApiProperty({ example: 1, description: 'Items in the whole list.' })
+    total: number;
+
+    @ApiProperty({ example: 50 })
+    limit: number;
+
+    @ApiProperty({ example: 0 })
+    offset: number;
+  }
+  return PageResponse;
 }

@@ -20,7 +20,7 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { PaginationQuery } from '../common/pagination';
+import { mapPage, PaginationQuery } from '../common/pagination';
 import { DatasetsService } from './datasets.service';
 import { toDatasetResponse } from './datasets.mapper';
 import {
@@ -67,8 +67,7 @@ export class DatasetsController {
   @ApiOperation({ summary: 'List datasets, newest first' })
   @ApiOkResponse({ type: DatasetPageResponse })
   async list(@Query() page: PaginationQuery): Promise<DatasetPageResponse> {
-    const result = await this.datasets.list(page.limit, page.offset);
-    return { ...result, items: result.items.map(toDatasetResponse) };
+    return mapPage(await this.datasets.list(page.limit, page.offset), toDatasetResponse);
   }
 
   @Get(':id')

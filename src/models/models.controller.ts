@@ -22,7 +22,7 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { PaginationQuery } from '../common/pagination';
+import { mapPage, PaginationQuery } from '../common/pagination';
 import {
   AliasResponse,
   CreateModelRequest,
@@ -60,8 +60,7 @@ export class ModelsController {
   @ApiOperation({ summary: 'List models by name, with their latest version and aliases' })
   @ApiOkResponse({ type: ModelPageResponse })
   async list(@Query() page: PaginationQuery): Promise<ModelPageResponse> {
-    const result = await this.models.listModels(page.limit, page.offset);
-    return { ...result, items: result.items.map(toModelResponse) };
+    return mapPage(await this.models.listModels(page.limit, page.offset), toModelResponse);
   }
 
   @Get(':name')
@@ -79,8 +78,10 @@ export class ModelsController {
     @Param('name') name: string,
     @Query() page: PaginationQuery,
   ): Promise<ModelVersionPageResponse> {
-    const result = await this.models.listVersions(name, page.limit, page.offset);
-    return { ...result, items: result.items.map(toModelVersionResponse) };
+    return mapPage(
+      await this.models.listVersions(name, page.limit, page.offset),
+      toModelVersionResponse,
+    );
   }
 
   @Get(':name/versions/:version')
@@ -151,7 +152,9 @@ export class ModelsController {
     @Param('name') name: string,
     @Query() page: PaginationQuery,
   ): Promise<ModelEventPageResponse> {
-    const result = await this.models.listEvents(name, page.limit, page.offset);
-    return { ...result, items: result.items.map(toModelEventResponse) };
+    return mapPage(
+      await this.models.listEvents(name, page.limit, page.offset),
+      toModelEventResponse,
+    );
   }
 }

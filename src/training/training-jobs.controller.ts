@@ -17,6 +17,7 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
+import { mapPage } from '../common/pagination';
 import {
   CreateTrainingJobRequest,
   TrainingJobPageResponse,
@@ -53,8 +54,10 @@ export class TrainingJobsController {
   @ApiOperation({ summary: 'List training jobs, newest first' })
   @ApiOkResponse({ type: TrainingJobPageResponse })
   async list(@Query() query: TrainingJobQuery): Promise<TrainingJobPageResponse> {
-    const page = await this.training.list(query, query.limit, query.offset);
-    return { ...page, items: page.items.map(toTrainingJobResponse) };
+    return mapPage(
+      await this.training.list(query, query.limit, query.offset),
+      toTrainingJobResponse,
+    );
   }
 
   @Get(':id')

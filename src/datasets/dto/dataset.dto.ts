@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsOptional, Matches } from 'class-validator';
 import { NAME_PATTERN, NAME_RULE } from '../../common/names';
+import { PageOf } from '../../common/pagination';
 
 export class DatasetColumnResponse {
   @ApiProperty({ example: 'x1' })
@@ -34,13 +35,7 @@ export class DatasetResponse {
   createdAt: string;
 }
 
-export class DatasetPageResponse {
-  @ApiProperty({ type: [DatasetResponse] })
-  items: DatasetResponse[];
-  total: number;
-  limit: number;
-  offset: number;
-}
+export class DatasetPageResponse extends PageOf(DatasetResponse) {}
 
 export class DatasetRowsResponse {
   @ApiProperty({ example: ['x1', 'x2', 'y'] })

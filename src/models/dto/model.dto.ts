@@ -1,6 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsInt, IsObject, IsOptional, IsString, Matches, MaxLength, Min } from 'class-validator';
+import { IsInt, IsOptional, IsString, Matches, MaxLength, Min } from 'class-validator';
 import { NAME_PATTERN, NAME_RULE } from '../../common/names';
+import { IsTags } from '../../common/tags.validator';
+import { PageOf } from '../../common/pagination';
 
 export class CreateModelRequest {
   @ApiProperty({ example: 'sales-forecast', pattern: NAME_PATTERN.source })
@@ -15,7 +17,7 @@ export class CreateModelRequest {
 
   @ApiPropertyOptional({ example: { team: 'growth' } })
   @IsOptional()
-  @IsObject()
+  @IsTags()
   tags?: Record<string, string>;
 }
 
@@ -42,13 +44,7 @@ export class ModelResponse {
   updatedAt: string;
 }
 
-export class ModelPageResponse {
-  @ApiProperty({ type: [ModelResponse] })
-  items: ModelResponse[];
-  total: number;
-  limit: number;
-  offset: number;
-}
+export class ModelPageResponse extends PageOf(ModelResponse) {}
 
 export class SchemaFieldResponse {
   @ApiProperty({ example: 'x1' })
@@ -120,13 +116,7 @@ export class ModelVersionResponse {
   createdAt: string;
 }
 
-export class ModelVersionPageResponse {
-  @ApiProperty({ type: [ModelVersionResponse] })
-  items: ModelVersionResponse[];
-  total: number;
-  limit: number;
-  offset: number;
-}
+export class ModelVersionPageResponse extends PageOf(ModelVersionResponse) {}
 
 export class SetAliasRequest {
   @ApiProperty({ example: 2, minimum: 1 })
@@ -174,10 +164,4 @@ export class ModelEventResponse {
   createdAt: string;
 }
 
-export class ModelEventPageResponse {
-  @ApiProperty({ type: [ModelEventResponse] })
-  items: ModelEventResponse[];
-  total: number;
-  limit: number;
-  offset: number;
-}
+export class ModelEventPageResponse extends PageOf(ModelEventResponse) {}

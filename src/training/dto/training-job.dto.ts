@@ -17,7 +17,8 @@ import {
   Min,
 } from 'class-validator';
 import { NAME_PATTERN, NAME_RULE } from '../../common/names';
-import { PaginationQuery } from '../../common/pagination';
+import { IsTags } from '../../common/tags.validator';
+import { PageOf, PaginationQuery } from '../../common/pagination';
 import { JOB_STATUSES, JobStatus } from '../training-job.entity';
 
 export const ALGORITHMS = ['linear-regression'] as const;
@@ -93,7 +94,7 @@ export class CreateTrainingJobRequest {
 
   @ApiPropertyOptional({ example: { team: 'growth' } })
   @IsOptional()
-  @IsObject()
+  @IsTags()
   tags?: Record<string, string>;
 }
 
@@ -175,10 +176,4 @@ export class TrainingJobResponse {
   finishedAt: string | null;
 }
 
-export class TrainingJobPageResponse {
-  @ApiProperty({ type: [TrainingJobResponse] })
-  items: TrainingJobResponse[];
-  total: number;
-  limit: number;
-  offset: number;
-}
+export class TrainingJobPageResponse extends PageOf(TrainingJobResponse) {}
