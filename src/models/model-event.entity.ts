@@ -9,7 +9,16 @@ import {
 } from 'typeorm';
 import { RegisteredModel } from './registered-model.entity';
 
-export type ModelEventAction = 'model_created' | 'version_created' | 'alias_set' | 'alias_deleted';
+export const MODEL_EVENT_ACTIONS = [
+  'model_created',
+  'version_created',
+  'version_archived',
+  'version_restored',
+  'version_deleted',
+  'alias_set',
+  'alias_deleted',
+] as const;
+export type ModelEventAction = (typeof MODEL_EVENT_ACTIONS)[number];
 
 /** The registry's audit trail: one row per change; the id orders events even within one millisecond. */
 @Entity('model_events')

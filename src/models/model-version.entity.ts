@@ -54,11 +54,19 @@ export class ModelVersion {
   @Column({ name: 'dataset_id', type: 'varchar', length: 36, nullable: true })
   datasetId: string | null;
 
+  /** The dataset's name when the version was trained (datasets can be deleted later). */
+  @Column({ name: 'dataset_name', type: 'varchar', length: 128, nullable: true })
+  datasetName: string | null;
+
   @Column({ name: 'dataset_checksum', type: 'varchar', length: 64, nullable: true })
   datasetChecksum: string | null;
 
   @Column({ name: 'training_job_id', type: 'varchar', length: 36, nullable: true })
   trainingJobId: string | null;
+
+  /** `training-job:<id>` or `import`, followed by ` by <key name>` once requests are authenticated. */
+  @Column({ name: 'created_by', type: 'varchar', length: 160, nullable: true })
+  createdBy: string | null;
 
   /** The model artifact (JSON text), exactly as downloaded; loaded only when asked for. */
   @Column({ type: 'text', select: false })

@@ -3,12 +3,10 @@ import {
   Controller,
   Delete,
   Get,
-  Header,
   HttpCode,
   Param,
-  ParseIntPipe,
+  Patch,
   Post,
-  Put,
   Query,
   Res,
 } from '@nestjs/common';
@@ -23,25 +21,17 @@ import {
 } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { mapPage, PaginationQuery } from '../common/pagination';
+import { ModelEventPageResponse } from './dto/model-event.dto';
 import {
-  AliasResponse,
   CreateModelRequest,
-  ModelEventPageResponse,
+  ModelListQuery,
   ModelPageResponse,
   ModelResponse,
-  ModelVersionPageResponse,
-  ModelVersionResponse,
-  SetAliasRequest,
+  UpdateModelRequest,
 } from './dto/model.dto';
-import {
-  toAliasResponse,
-  toModelEventResponse,
-  toModelResponse,
-  toModelVersionResponse,
-} from './models.mapper';
+import { toModelEventResponse, toModelResponse } from './models.mapper';
 import { ModelsService } from './models.service';
-
-const versionPipe = new ParseIntPipe({ errorHttpStatusCode: 400 });
+import { parseTagFilter } from './registry-queries';
 
 @ApiTags('models')
 @Controller('v1/models')
@@ -49,18 +39,33 @@ export class ModelsController {
   constructor(private readonly models: ModelsService) {}
 
   @Post()
-  @ApiOperation({ summary: 'Register a model name (training creates it when missing)' })
+  @ApiOperation({
+    summary: 'Register a model name (training and import also create it when missing)',
+  })
   @ApiCreatedResponse({ type: ModelResponse })
   @ApiConflictResponse({ description: 'A model with this name exists.' })
-  async create(@Body() body: CreateModelRequest): Promise<ModelResponse> {
-    return toModelResponse(await this.models.createModel(body));
+  async create(
+    @Body() { name, ...changes }: CreateModelRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<ModelResponse> {
+    const summary = await this.models.createModel(name, changes);
+    reply.header('location', `/v1/models/${name}`);
+    return toModelResponse(summary);
   }
 
   @Get()
-  @ApiOperation({ summary: 'List models by name, with their latest version and aliases' })
+  @ApiOperation({
+    summary: 'List models with their latest version, aliases and last change',
+    description:
+      'Filter by name prefix and tag; sort by name, createdAt or updatedAt (`-` for descending).',
+  })
   @ApiOkResponse({ type: ModelPageResponse })
-  async list(@Query() page: PaginationQuery): Promise<ModelPageResponse> {
-    return mapPage(await this.models.listModels(page.limit, page.offset), toModelResponse);
+  async list(@Query() query: ModelListQuery): Promise<ModelPageResponse> {
+    const filter = { prefix: query.prefix, tag: parseTagFilter(query.tag), sort: query.sort };
+    return mapPage(
+      await this.models.listModels(filter, query.limit, query.offset),
+      toModelResponse,
+    );
   }
 
   @Get(':name')
@@ -71,78 +76,26 @@ export class ModelsController {
     return toModelResponse(await this.models.getModel(name));
   }
 
-  @Get(':name/versions')
-  @ApiOperation({ summary: 'List versions, newest first, with lineage and metrics' })
-  @ApiOkResponse({ type: ModelVersionPageResponse })
-  async versions(
+  @Patch(':name')
+  @ApiOperation({ summary: "Edit a model's description or tags" })
+  @ApiOkResponse({ type: ModelResponse })
+  async update(
     @Param('name') name: string,
-    @Query() page: PaginationQuery,
-  ): Promise<ModelVersionPageResponse> {
-    return mapPage(
-      await this.models.listVersions(name, page.limit, page.offset),
-      toModelVersionResponse,
-    );
+    @Body() body: UpdateModelRequest,
+  ): Promise<ModelResponse> {
+    return toModelResponse(await this.models.updateModel(name, body));
   }
 
-  @Get(':name/versions/:version')
-  @ApiOperation({ summary: 'Get one version' })
-  @ApiOkResponse({ type: ModelVersionResponse })
-  @ApiNotFoundResponse()
-  async version(
-    @Param('name') name: string,
-    @Param('version', versionPipe) version: number,
-  ): Promise<ModelVersionResponse> {
-    return toModelVersionResponse(await this.models.getVersion(name, version));
-  }
-
-  @Get(':name/versions/:version/artifact')
-  @ApiOperation({
-    summary: 'Download the model artifact (JSON), exactly as stored; ETag is its sha256',
-  })
-  @ApiOkResponse({ description: 'The artifact document.' })
-  @Header('Cache-Control', 'private, max-age=0, must-revalidate')
-  async artifact(
-    @Param('name') name: string,
-    @Param('version', versionPipe) version: number,
-    @Res() reply: FastifyReply,
-  ): Promise<void> {
-    const { artifact, checksum } = await this.models.getArtifact(name, version);
-    await reply
-      .header('content-type', 'application/json')
-      .header('etag', `"${checksum}"`)
-      .header('content-disposition', `attachment; filename="${name}-v${version}.json"`)
-      .send(artifact);
-  }
-
-  @Put(':name/aliases/:alias')
-  @ApiOperation({
-    summary: 'Point an alias at a version (promote or roll back); the next request uses it',
-  })
-  @ApiOkResponse({ type: AliasResponse })
-  async setAlias(
-    @Param('name') name: string,
-    @Param('alias') alias: string,
-    @Body() body: SetAliasRequest,
-  ): Promise<AliasResponse> {
-    return toAliasResponse(name, await this.models.setAlias(name, alias, body.version));
-  }
-
-  @Get(':name/aliases/:alias')
-  @ApiOperation({ summary: 'Which version an alias points at' })
-  @ApiOkResponse({ type: AliasResponse })
-  async getAlias(
-    @Param('name') name: string,
-    @Param('alias') alias: string,
-  ): Promise<AliasResponse> {
-    return toAliasResponse(name, await this.models.getAlias(name, alias));
-  }
-
-  @Delete(':name/aliases/:alias')
+  @Delete(':name')
   @HttpCode(204)
-  @ApiOperation({ summary: 'Remove an alias' })
+  @ApiOperation({
+    summary: 'Delete a model with its versions, aliases and events',
+    description: 'Refused (409) while any alias exists: delete or move the aliases first.',
+  })
   @ApiNoContentResponse()
-  async deleteAlias(@Param('name') name: string, @Param('alias') alias: string): Promise<void> {
-    await this.models.deleteAlias(name, alias);
+  @ApiConflictResponse({ description: 'An alias still points at one of its versions.' })
+  async delete(@Param('name') name: string): Promise<void> {
+    await this.models.deleteModel(name);
   }
 
   @Get(':name/events')

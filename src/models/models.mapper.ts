@@ -1,12 +1,10 @@
+import { AliasResponse } from './dto/alias.dto';
+import { ModelEventResponse } from './dto/model-event.dto';
+import { ModelVersionResponse } from './dto/model-version.dto';
+import { ModelResponse } from './dto/model.dto';
 import { ModelAlias } from './model-alias.entity';
 import { ModelEvent } from './model-event.entity';
 import { ModelSummary, VersionWithAliases } from './models.service';
-import {
-  AliasResponse,
-  ModelEventResponse,
-  ModelResponse,
-  ModelVersionResponse,
-} from './dto/model.dto';
 
 export function toModelResponse({ model, latestVersion, aliases }: ModelSummary): ModelResponse {
   return {
@@ -38,9 +36,10 @@ export function toModelVersionResponse({
     lossHistory: version.lossHistory,
     dataset:
       version.datasetId && version.datasetChecksum
-        ? { id: version.datasetId, checksum: version.datasetChecksum }
+        ? { id: version.datasetId, name: version.datasetName, checksum: version.datasetChecksum }
         : null,
     trainingJob: version.trainingJobId,
+    createdBy: version.createdBy,
     aliases,
     checksum: version.checksum,
     sizeBytes: version.sizeBytes,

@@ -3,14 +3,17 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { ModelAlias } from './model-alias.entity';
 import { ModelEvent } from './model-event.entity';
 import { ModelVersion } from './model-version.entity';
+import { ModelAliasesController } from './model-aliases.controller';
+import { ModelVersionsController } from './model-versions.controller';
 import { ModelsController } from './models.controller';
 import { ModelsService } from './models.service';
 import { RegisteredModel } from './registered-model.entity';
+import { RegistryEventsService } from './registry-events.service';
 
 @Module({
   imports: [TypeOrmModule.forFeature([RegisteredModel, ModelVersion, ModelAlias, ModelEvent])],
-  controllers: [ModelsController],
-  providers: [ModelsService],
+  controllers: [ModelsController, ModelVersionsController, ModelAliasesController],
+  providers: [ModelsService, RegistryEventsService],
   exports: [ModelsService],
 })
 export class ModelsModule {}

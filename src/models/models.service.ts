@@ -1,15 +1,17 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { createHash, randomUUID } from 'node:crypto';
-import { EntityManager, Repository } from 'typeorm';
+import { EntityManager, In, Repository } from 'typeorm';
 import { ConflictError, InvalidInputError, NotFoundError } from '../common/errors';
 import { NAME_PATTERN, NAME_RULE } from '../common/names';
 import { Page } from '../common/pagination';
 import { TransactionsService } from '../database/transactions.service';
+import { ARTIFACT_FORMAT, validateArtifact } from '../ml';
 import { ModelAlias } from './model-alias.entity';
-import { ModelEvent, ModelEventAction } from './model-event.entity';
-import { ModelVersion } from './model-version.entity';
+import { ModelVersion, VersionStatus } from './model-version.entity';
 import { RegisteredModel } from './registered-model.entity';
+import { RegistryEventsService } from './registry-events.service';
+import { compareVersions, ModelFilter, VersionSort } from './registry-queries';
 
 /** What a trainer (or an import) hands the registry to become a new immutable version. */
 export interface NewModelVersion {
@@ -22,8 +24,9 @@ export interface NewModelVersion {
   hyperparameters: ModelVersion['hyperparameters'];
   metrics: ModelVersion['metrics'];
   lossHistory: number[];
-  dataset: { id: string; checksum: string } | null;
+  dataset: { id: string; name: string; checksum: string } | null;
   trainingJobId: string | null;
+  createdBy: string;
   description: string | null;
   tags: Record<string, string>;
   /** Point this alias at the new version in the same transaction. */
@@ -42,6 +45,15 @@ export interface VersionWithAliases {
   aliases: string[];
 }
 
+export interface ModelChanges {
+  description?: string | null;
+  tags?: Record<string, string>;
+}
+
+export interface VersionChanges extends ModelChanges {
+  status?: VersionStatus;
+}
+
 /** The version a prediction request resolves to. */
 export interface ServingVersion {
   modelId: string;
@@ -54,74 +66,122 @@ export type VersionSelector = { version?: number; alias?: string };
 
 export const DEFAULT_SERVING_ALIAS = 'production';
 
+/**
+ * The model registry: models, their immutable versions and movable aliases. Every change runs in
+ * one transaction with its audit event, and is announced once committed, so serving follows it.
+ */
 @Injectable()
 export class ModelsService {
-  private readonly changeListeners: ((model: string) => void)[] = [];
-
   constructor(
     @InjectRepository(RegisteredModel) private readonly models: Repository<RegisteredModel>,
     @InjectRepository(ModelVersion) private readonly versions: Repository<ModelVersion>,
     @InjectRepository(ModelAlias) private readonly aliases: Repository<ModelAlias>,
-    @InjectRepository(ModelEvent) private readonly events: Repository<ModelEvent>,
+    private readonly events: RegistryEventsService,
     private readonly transactions: TransactionsService,
   ) {}
 
-  /** Called after every committed change to a model's versions or aliases (cache invalidation). */
-  onChange(listener: (model: string) => void): void {
-    this.changeListeners.push(listener);
-  }
-
-  async createModel(input: {
-    name: string;
-    description?: string | null;
-    tags?: Record<string, string>;
-  }) {
+  async createModel(name: string, changes: ModelChanges): Promise<ModelSummary> {
     const model = await this.transactions.run(async (manager) => {
-      if (await manager.existsBy(RegisteredModel, { name: input.name })) {
+      if (await manager.existsBy(RegisteredModel, { name })) {
         throw new ConflictError(
-          `Model ${input.name} already exists. Use PATCH /v1/models/${input.name} to edit it.`,
+          `Model ${name} already exists. Edit it with PATCH /v1/models/${name}.`,
         );
       }
-      return this.insertModel(manager, input.name, input.description ?? null, input.tags ?? {});
+      return this.insertModel(manager, name, changes);
     });
     return this.summarize(model);
   }
 
-  async listModels(limit: number, offset: number): Promise<Page<ModelSummary>> {
-    const [models, total] = await this.models.findAndCount({
-      order: { name: 'ASC' },
-      take: limit,
-      skip: offset,
-    });
-    return {
-      items: await Promise.all(models.map((model) => this.summarize(model))),
-      total,
-      limit,
-      offset,
-    };
+  async listModels(
+    filter: ModelFilter,
+    limit: number,
+    offset: number,
+  ): Promise<Page<ModelSummary>> {
+    const query = this.models.createQueryBuilder('model');
+    if (filter.prefix) {
+      // SUBSTR is case-sensitive on every driver, unlike LIKE on SQLite.
+      query.where('SUBSTR(model.name, 1, :length) = :prefix', {
+        length: filter.prefix.length,
+        prefix: filter.prefix,
+      });
+    }
+    const [column, direction] = filter.sort.startsWith('-')
+      ? [filter.sort.slice(1), 'DESC' as const]
+      : [filter.sort, 'ASC' as const];
+    query.orderBy(`model.${column}`, direction).addOrderBy('model.name', 'ASC');
+
+    let models: RegisteredModel[];
+    let total: number;
+    if (filter.tag) {
+      // Tags are a JSON column; filter them here (a registry holds thousands of models, not millions).
+      const { key, value } = filter.tag;
+      const matching = (await query.getMany()).filter((model) =>
+        value === undefined ? key in model.tags : model.tags[key] === value,
+      );
+      total = matching.length;
+      models = matching.slice(offset, offset + limit);
+    } else {
+      [models, total] = await query.skip(offset).take(limit).getManyAndCount();
+    }
+    return { items: await this.summarizeAll(models), total, limit, offset };
   }
 
   async getModel(name: string): Promise<ModelSummary> {
     return this.summarize(await this.findModel(name));
   }
 
+  async updateModel(name: string, changes: ModelChanges): Promise<ModelSummary> {
+    const model = await this.findModel(name);
+    await this.models.update({ id: model.id }, { ...changes, updatedAt: new Date() });
+    return this.getModel(name);
+  }
+
+  /** Removes the model with its versions, aliases and events, unless an alias still serves. */
+  async deleteModel(name: string): Promise<void> {
+    await this.transactions.run(async (manager) => {
+      const model = await this.findModel(name, manager);
+      const aliases = await manager.findBy(ModelAlias, { modelId: model.id });
+      if (aliases.length > 0) {
+        throw new ConflictError(
+          `Model ${name} still has alias(es) ${describeAliases(aliases)}; delete them first ` +
+            `(DELETE /v1/models/${name}/aliases/{alias}).`,
+        );
+      }
+      await this.events.deleteAll(manager, model.id);
+      await manager.delete(ModelVersion, { modelId: model.id });
+      await manager.delete(RegisteredModel, { id: model.id });
+    });
+    this.events.changed(name);
+  }
+
   async listVersions(
     name: string,
+    filter: { status?: VersionStatus; sort: VersionSort },
     limit: number,
     offset: number,
   ): Promise<Page<VersionWithAliases>> {
     const model = await this.findModel(name);
-    const [versions, total] = await this.versions.findAndCount({
-      where: { modelId: model.id },
-      order: { version: 'DESC' },
-      take: limit,
-      skip: offset,
-    });
+    const where = { modelId: model.id, ...(filter.status ? { status: filter.status } : {}) };
+    let versions: ModelVersion[];
+    let total: number;
+    if (filter.sort.by === 'metric') {
+      // Metrics live in a JSON column: rank a model's versions here (tens to thousands of rows).
+      const all = (await this.versions.findBy(where)).sort(compareVersions(filter.sort));
+      total = all.length;
+      versions = all.slice(offset, offset + limit);
+    } else {
+      [versions, total] = await this.versions.findAndCount({
+        where,
+        order: { [filter.sort.by]: filter.sort.descending ? 'DESC' : 'ASC', version: 'DESC' },
+        take: limit,
+        skip: offset,
+      });
+    }
     const aliases = await this.aliases.findBy({ modelId: model.id });
     const items = versions.map((version) => ({
       model,
       version,
-      aliases: aliases.filter((a) => a.version === version.version).map((a) => a.alias),
+      aliases: aliasesOf(aliases, version.version),
     }));
     return { items, total, limit, offset };
   }
@@ -131,6 +191,66 @@ export class ModelsService {
     const version = await this.findVersion(model, versionNumber);
     const aliases = await this.aliases.findBy({ modelId: model.id, version: versionNumber });
     return { model, version, aliases: aliases.map((a) => a.alias) };
+  }
+
+  /** Description, tags and status (archive or restore); the artifact itself never changes. */
+  async updateVersion(
+    name: string,
+    versionNumber: number,
+    changes: VersionChanges,
+  ): Promise<VersionWithAliases> {
+    const statusChanged = await this.transactions.run(async (manager) => {
+      const model = await this.lockModel(manager, name);
+      const version = await this.findVersion(model, versionNumber, manager);
+      const { status, ...edits } = changes;
+      const newStatus = status !== undefined && status !== version.status ? status : undefined;
+      if (newStatus === 'archived') {
+        const aliases = await manager.findBy(ModelAlias, {
+          modelId: model.id,
+          version: versionNumber,
+        });
+        if (aliases.length > 0) {
+          throw new ConflictError(
+            `Version ${versionNumber} of ${name} is served by alias(es) ${describeAliases(aliases)}; ` +
+              `move or delete them before archiving it.`,
+          );
+        }
+      }
+      await manager.update(
+        ModelVersion,
+        { id: version.id },
+        { ...edits, ...(newStatus ? { status: newStatus } : {}) },
+      );
+      if (newStatus) {
+        const action = newStatus === 'archived' ? 'version_archived' : 'version_restored';
+        await this.events.record(manager, model.id, action, { toVersion: versionNumber });
+      }
+      return newStatus !== undefined;
+    });
+    if (statusChanged) this.events.changed(name);
+    return this.getVersion(name, versionNumber);
+  }
+
+  async deleteVersion(name: string, versionNumber: number): Promise<void> {
+    await this.transactions.run(async (manager) => {
+      const model = await this.lockModel(manager, name);
+      const version = await this.findVersion(model, versionNumber, manager);
+      const aliases = await manager.findBy(ModelAlias, {
+        modelId: model.id,
+        version: versionNumber,
+      });
+      if (aliases.length > 0) {
+        throw new ConflictError(
+          `Version ${versionNumber} of ${name} is served by alias(es) ${describeAliases(aliases)}; ` +
+            `move or delete them before deleting it.`,
+        );
+      }
+      await manager.delete(ModelVersion, { id: version.id });
+      await this.events.record(manager, model.id, 'version_deleted', {
+        fromVersion: versionNumber,
+      });
+    });
+    this.events.changed(name);
   }
 
   async getArtifact(
@@ -156,62 +276,68 @@ export class ModelsService {
 
   /**
    * Allocates the next version number and stores the version (and its alias, if asked) in one
-   * transaction. `alsoInTransaction` lets the caller commit its own write with it (a training job
-   * becomes `succeeded` exactly when its version exists).
+   * transaction, creating the model when it does not exist yet. `alsoInTransaction` lets the caller
+   * commit its own write with it (a training job becomes `succeeded` exactly when its version exists).
    */
   async registerVersion(
     input: NewModelVersion,
     alsoInTransaction?: (manager: EntityManager, version: ModelVersion) => Promise<void>,
-  ): Promise<ModelVersion> {
+  ): Promise<VersionWithAliases> {
     const version = await this.transactions.run(async (manager) => {
       const created = await this.insertVersion(manager, input);
       await alsoInTransaction?.(manager, created);
       return created;
     });
-    this.notifyChange(input.model);
-    return version;
+    this.events.changed(input.model);
+    return this.getVersion(input.model, version.version);
   }
 
-  private async insertVersion(
-    manager: EntityManager,
-    input: NewModelVersion,
-  ): Promise<ModelVersion> {
-    const model =
-      (await manager.findOneBy(RegisteredModel, { name: input.model })) ??
-      (await this.insertModel(manager, input.model, null, {}));
-    // The UPDATE takes the row lock that serialises concurrent registrations of one model.
-    await manager.update(
-      RegisteredModel,
-      { id: model.id },
-      { lastVersion: () => 'last_version + 1', updatedAt: new Date() },
-    );
-    const { lastVersion } = await manager.findOneByOrFail(RegisteredModel, { id: model.id });
-    const version = manager.create(ModelVersion, {
-      id: randomUUID(),
-      createdAt: new Date(),
-      modelId: model.id,
-      version: lastVersion,
-      status: 'ready',
-      algorithm: input.algorithm,
-      format: input.format,
-      inputSchema: input.inputSchema,
-      outputSchema: input.outputSchema,
-      hyperparameters: input.hyperparameters,
-      metrics: input.metrics,
-      lossHistory: input.lossHistory,
-      datasetId: input.dataset?.id ?? null,
-      datasetChecksum: input.dataset?.checksum ?? null,
-      trainingJobId: input.trainingJobId,
-      artifact: input.artifact,
-      checksum: createHash('sha256').update(input.artifact).digest('hex'),
-      sizeBytes: Buffer.byteLength(input.artifact),
-      description: input.description,
-      tags: input.tags,
+  /**
+   * Registers an externally trained model from an artifact in ModelDock's format; errors point at
+   * the bad field (`artifact.coefficients[2]`). The stored text is the validated artifact, so an
+   * exported artifact re-imports byte for byte.
+   */
+  async importVersion(
+    name: string,
+    request: {
+      artifact: unknown;
+      description?: string;
+      tags?: Record<string, string>;
+      alias?: string;
+    },
+  ): Promise<VersionWithAliases> {
+    assertName(name, 'model');
+    if (request.alias !== undefined) assertName(request.alias, 'alias');
+    const validation = validateArtifact(request.artifact);
+    if (validation.errors) {
+      const errors = validation.errors.map(({ field, message }) => ({
+        field: field === '$' ? 'artifact' : `artifact.${field}`,
+        message,
+      }));
+      throw new InvalidInputError(
+        `The artifact is not a valid ${ARTIFACT_FORMAT} document: ${errors[0].field} ${errors[0].message}` +
+          (errors.length > 1 ? ` (and ${errors.length - 1} more problem(s))` : ''),
+        errors,
+      );
+    }
+    const { artifact } = validation;
+    return this.registerVersion({
+      model: name,
+      algorithm: artifact.algorithm,
+      format: artifact.format,
+      artifact: JSON.stringify(artifact),
+      inputSchema: artifact.inputs,
+      outputSchema: [artifact.output],
+      hyperparameters: {},
+      metrics: {},
+      lossHistory: [],
+      dataset: null,
+      trainingJobId: null,
+      createdBy: 'import',
+      description: request.description ?? null,
+      tags: request.tags ?? {},
+      alias: request.alias ?? null,
     });
-    await manager.insert(ModelVersion, version);
-    await this.recordEvent(manager, model.id, 'version_created', { toVersion: lastVersion });
-    if (input.alias) await this.moveAlias(manager, model, input.alias, lastVersion);
-    return version;
   }
 
   async getAlias(name: string, alias: string): Promise<ModelAlias> {
@@ -225,41 +351,39 @@ export class ModelsService {
     return row;
   }
 
+  /** Promote or roll back: the next prediction request after this returns uses `version`. */
   async setAlias(name: string, alias: string, version: number): Promise<ModelAlias> {
     assertName(alias, 'alias');
     const row = await this.transactions.run(async (manager) => {
-      const model = await this.findModel(name, manager);
-      await this.findVersion(model, version, manager);
+      const model = await this.lockModel(manager, name);
       return this.moveAlias(manager, model, alias, version);
     });
-    this.notifyChange(name);
+    this.events.changed(name);
     return row;
   }
 
   async deleteAlias(name: string, alias: string): Promise<void> {
     await this.transactions.run(async (manager) => {
-      const model = await this.findModel(name, manager);
+      const model = await this.lockModel(manager, name);
       const row = await manager.findOneBy(ModelAlias, { modelId: model.id, alias });
       if (!row) throw new NotFoundError(`Model ${name} has no alias ${alias}.`);
       await manager.delete(ModelAlias, { modelId: model.id, alias });
-      await manager.update(RegisteredModel, { id: model.id }, { updatedAt: new Date() });
-      await this.recordEvent(manager, model.id, 'alias_deleted', {
+      await this.events.record(manager, model.id, 'alias_deleted', {
         alias,
         fromVersion: row.version,
       });
     });
-    this.notifyChange(name);
+    this.events.changed(name);
   }
 
-  async listEvents(name: string, limit: number, offset: number): Promise<Page<ModelEvent>> {
+  async listEvents(name: string, limit: number, offset: number) {
     const model = await this.findModel(name);
-    const [items, total] = await this.events.findAndCount({
-      where: { modelId: model.id },
-      order: { id: 'DESC' },
-      take: limit,
-      skip: offset,
-    });
-    return { items, total, limit, offset };
+    return this.events.list(model.id, limit, offset);
+  }
+
+  /** Called with a model's name after every committed change to its versions or aliases. */
+  onChange(listener: (model: string) => void): void {
+    this.events.onChange(listener);
   }
 
   /** name + (version | alias | default) → the version that serves: alias `production`, else the latest ready one. */
@@ -285,15 +409,59 @@ export class ModelsService {
         : await this.findVersion(model, versionNumber);
     if (!version) {
       throw new ConflictError(
-        `Model ${name} has no ready version to serve yet. Train or import one first.`,
+        `Model ${name} has no ready version to serve. Train or import one, or restore an archived one.`,
       );
     }
     if (version.status !== 'ready') {
       throw new ConflictError(
-        `Version ${version.version} of ${name} is ${version.status} and does not serve. Pick another with ?version=.`,
+        `Version ${version.version} of ${name} is archived and does not serve. Restore it with ` +
+          `PATCH /v1/models/${name}/versions/${version.version} {"status":"ready"}, or ask for another version.`,
       );
     }
     return { modelId: model.id, model: name, version: version.version, checksum: version.checksum };
+  }
+
+  private async insertVersion(
+    manager: EntityManager,
+    input: NewModelVersion,
+  ): Promise<ModelVersion> {
+    const existing = await manager.findOneBy(RegisteredModel, { name: input.model });
+    const model = existing ?? (await this.insertModel(manager, input.model, {}));
+    // The UPDATE takes the row lock that serialises concurrent registrations of one model.
+    await manager.update(
+      RegisteredModel,
+      { id: model.id },
+      { lastVersion: () => 'last_version + 1', updatedAt: new Date() },
+    );
+    const { lastVersion } = await manager.findOneByOrFail(RegisteredModel, { id: model.id });
+    const version = manager.create(ModelVersion, {
+      id: randomUUID(),
+      createdAt: new Date(),
+      modelId: model.id,
+      version: lastVersion,
+      status: 'ready',
+      algorithm: input.algorithm,
+      format: input.format,
+      inputSchema: input.inputSchema,
+      outputSchema: input.outputSchema,
+      hyperparameters: input.hyperparameters,
+      metrics: input.metrics,
+      lossHistory: input.lossHistory,
+      datasetId: input.dataset?.id ?? null,
+      datasetName: input.dataset?.name ?? null,
+      datasetChecksum: input.dataset?.checksum ?? null,
+      trainingJobId: input.trainingJobId,
+      createdBy: input.createdBy,
+      artifact: input.artifact,
+      checksum: createHash('sha256').update(input.artifact).digest('hex'),
+      sizeBytes: Buffer.byteLength(input.artifact),
+      description: input.description,
+      tags: input.tags,
+    });
+    await manager.insert(ModelVersion, version);
+    await this.events.record(manager, model.id, 'version_created', { toVersion: lastVersion });
+    if (input.alias) await this.moveAlias(manager, model, input.alias, lastVersion);
+    return version;
   }
 
   private async moveAlias(
@@ -301,84 +469,102 @@ export class ModelsService {
     model: RegisteredModel,
     alias: string,
     version: number,
-  ) {
+  ): Promise<ModelAlias> {
+    const target = await this.findVersion(model, version, manager);
+    if (target.status !== 'ready') {
+      throw new ConflictError(
+        `Version ${version} of ${model.name} is archived, so alias ${alias} cannot point at it. ` +
+          `Restore it first (PATCH /v1/models/${model.name}/versions/${version} {"status":"ready"}).`,
+      );
+    }
     const previous = await manager.findOneBy(ModelAlias, { modelId: model.id, alias });
-    const now = new Date();
-    await manager.upsert(ModelAlias, { modelId: model.id, alias, version, updatedAt: now }, [
+    const updatedAt = new Date();
+    await manager.upsert(ModelAlias, { modelId: model.id, alias, version, updatedAt }, [
       'modelId',
       'alias',
     ]);
-    await manager.update(RegisteredModel, { id: model.id }, { updatedAt: now });
-    await this.recordEvent(manager, model.id, 'alias_set', {
+    await this.events.record(manager, model.id, 'alias_set', {
       alias,
       fromVersion: previous?.version ?? null,
       toVersion: version,
     });
-    return manager.findOneByOrFail(ModelAlias, { modelId: model.id, alias });
+    return { modelId: model.id, alias, version, updatedAt };
   }
 
   private async insertModel(
     manager: EntityManager,
     name: string,
-    description: string | null,
-    tags: Record<string, string>,
+    changes: ModelChanges,
   ): Promise<RegisteredModel> {
     assertName(name, 'model');
+    const now = new Date();
     const model = manager.create(RegisteredModel, {
       id: randomUUID(),
       name,
-      description,
-      tags,
+      description: changes.description ?? null,
+      tags: changes.tags ?? {},
       lastVersion: 0,
-      createdAt: new Date(),
-      updatedAt: new Date(),
+      createdAt: now,
+      updatedAt: now,
     });
     await manager.insert(RegisteredModel, model);
-    await this.recordEvent(manager, model.id, 'model_created', {});
-    return manager.findOneByOrFail(RegisteredModel, { id: model.id });
+    await this.events.record(manager, model.id, 'model_created');
+    return model;
   }
 
-  private async recordEvent(
-    manager: EntityManager,
-    modelId: string,
-    action: ModelEventAction,
-    fields: Partial<Pick<ModelEvent, 'alias' | 'fromVersion' | 'toVersion'>>,
-  ): Promise<void> {
-    await manager.insert(ModelEvent, {
-      createdAt: new Date(),
-      modelId,
-      action,
-      alias: fields.alias ?? null,
-      fromVersion: fields.fromVersion ?? null,
-      toVersion: fields.toVersion ?? null,
-      actor: null,
-    });
+  /**
+   * Finds the model and touches its row first thing in the transaction: on PostgreSQL the UPDATE
+   * holds a row lock until commit, so concurrent changes to one model apply one after another.
+   */
+  private async lockModel(manager: EntityManager, name: string): Promise<RegisteredModel> {
+    const model = await this.findModel(name, manager);
+    model.updatedAt = new Date();
+    await manager.update(RegisteredModel, { id: model.id }, { updatedAt: model.updatedAt });
+    return model;
   }
 
   private async summarize(model: RegisteredModel): Promise<ModelSummary> {
+    const [summary] = await this.summarizeAll([model]);
+    return summary;
+  }
+
+  /** Latest versions and aliases of a page of models in two queries, not two per model. */
+  private async summarizeAll(models: RegisteredModel[]): Promise<ModelSummary[]> {
+    if (models.length === 0) return [];
+    const ids = models.map((model) => model.id);
     const [latest, aliases] = await Promise.all([
-      this.versions.findOne({
-        where: { modelId: model.id },
-        order: { version: 'DESC' },
-        select: { version: true },
-      }),
-      this.aliases.findBy({ modelId: model.id }),
+      this.versions
+        .createQueryBuilder('version')
+        .select('version.modelId', 'modelId')
+        .addSelect('MAX(version.version)', 'latest')
+        .where({ modelId: In(ids) })
+        .groupBy('version.modelId')
+        .getRawMany<{ modelId: string; latest: number }>(),
+      this.aliases.findBy({ modelId: In(ids) }),
     ]);
-    return {
+    const latestById = new Map(latest.map((row) => [row.modelId, Number(row.latest)]));
+    return models.map((model) => ({
       model,
-      latestVersion: latest?.version ?? null,
-      aliases: Object.fromEntries(aliases.map((a) => [a.alias, a.version])),
-    };
+      latestVersion: latestById.get(model.id) ?? null,
+      aliases: Object.fromEntries(
+        aliases.filter((a) => a.modelId === model.id).map((a) => [a.alias, a.version]),
+      ),
+    }));
   }
 
   private async findModel(name: string, manager?: EntityManager): Promise<RegisteredModel> {
     const model = await (manager ?? this.models.manager).findOneBy(RegisteredModel, { name });
-    if (!model)
+    if (!model) {
       throw new NotFoundError(`Model ${name} does not exist. List models with GET /v1/models.`);
+    }
     return model;
   }
 
-  private async findVersion(model: RegisteredModel, version: number, manager?: EntityManager) {
+  private async findVersion(
+    model: RegisteredModel,
+    version: number,
+    manager?: EntityManager,
+  ): Promise<ModelVersion> {
     const row = await (manager ?? this.versions.manager).findOneBy(ModelVersion, {
       modelId: model.id,
       version,
@@ -390,10 +576,14 @@ export class ModelsService {
     }
     return row;
   }
+}
 
-  private notifyChange(model: string): void {
-    for (const listener of this.changeListeners) listener(model);
-  }
+function aliasesOf(aliases: ModelAlias[], version: number): string[] {
+  return aliases.filter((a) => a.version === version).map((a) => a.alias);
+}
+
+function describeAliases(aliases: ModelAlias[]): string {
+  return aliases.map((a) => `${a.alias} (v${a.version})`).join(', ');
 }
 
 function assertName(value: string, what: string): void {

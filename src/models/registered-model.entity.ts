@@ -1,7 +1,16 @@
-import { Column, CreateDateColumn, Entity, PrimaryColumn, Unique, UpdateDateColumn } from 'typeorm';
+import {
+  Column,
+  CreateDateColumn,
+  Entity,
+  Index,
+  PrimaryColumn,
+  Unique,
+  UpdateDateColumn,
+} from 'typeorm';
 
 @Entity('registered_models')
 @Unique('uq_registered_models_name', ['name'])
+@Index('idx_registered_models_updated', ['updatedAt'])
 export class RegisteredModel {
   @PrimaryColumn({ type: 'varchar', length: 36 })
   id: string;

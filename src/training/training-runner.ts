@@ -160,7 +160,7 @@ export class TrainingRunner implements OnApplicationBootstrap, OnModuleDestroy {
       };
       const outcome = await this.pool.run(task, { transferList: [port2], signal });
       await progress.stop();
-      if (outcome.ok) await this.succeed(job, dataset.checksum, outcome.result);
+      if (outcome.ok) await this.succeed(job, dataset, outcome.result);
       else
         await this.fail(
           job,
@@ -224,7 +224,7 @@ export class TrainingRunner implements OnApplicationBootstrap, OnModuleDestroy {
 
   private async succeed(
     job: TrainingJob,
-    datasetChecksum: string,
+    dataset: { id: string; name: string; checksum: string },
     result: TrainingResult,
   ): Promise<void> {
     const metrics = {
@@ -243,8 +243,9 @@ export class TrainingRunner implements OnApplicationBootstrap, OnModuleDestroy {
         hyperparameters: job.hyperparameters,
         metrics,
         lossHistory: result.lossHistory,
-        dataset: { id: job.datasetId, checksum: datasetChecksum },
+        dataset: { id: dataset.id, name: dataset.name, checksum: dataset.checksum },
         trainingJobId: job.id,
+        createdBy: `training-job:${job.id}`,
         description: job.description,
         tags: job.tags,
         alias: job.alias,
@@ -266,7 +267,9 @@ export class TrainingRunner implements OnApplicationBootstrap, OnModuleDestroy {
       },
     );
     this.metrics.countTrainingJob(job.modelName, 'succeeded');
-    this.logger.log(`training job ${job.id} registered ${job.modelName} v${version.version}`);
+    this.logger.log(
+      `training job ${job.id} registered ${job.modelName} v${version.version.version}`,
+    );
   }
 
   private fail(job: TrainingJob, error: string): Promise<void> {

@@ -1,167 +1,76 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsInt, IsOptional, IsString, Matches, MaxLength, Min } from 'class-validator';
+import { IsIn, IsOptional, IsString, Matches, MaxLength, ValidateIf } from 'class-validator';
 import { NAME_PATTERN, NAME_RULE } from '../../common/names';
+import { PageOf, PaginationQuery } from '../../common/pagination';
 import { IsTags } from '../../common/tags.validator';
-import { PageOf } from '../../common/pagination';
+import { MODEL_SORTS, ModelSort } from '../registry-queries';
 
-export class CreateModelRequest {
-  @ApiProperty({ example: 'sales-forecast', pattern: NAME_PATTERN.source })
-  @Matches(NAME_PATTERN, { message: `name ${NAME_RULE}` })
-  name: string;
-
-  @ApiPropertyOptional({ example: 'Weekly sales per store' })
+export class UpdateModelRequest {
+  @ApiPropertyOptional({ example: 'Weekly sales per store', nullable: true, type: String })
   @IsOptional()
   @IsString()
   @MaxLength(10000)
   description?: string;
 
+  /** Replaces all tags. */
   @ApiPropertyOptional({ example: { team: 'growth' } })
-  @IsOptional()
+  // null is not "no change" here: tags are cleared with {}.
+  @ValidateIf((request: UpdateModelRequest) => request.tags !== undefined)
   @IsTags()
   tags?: Record<string, string>;
+}
+
+export class CreateModelRequest extends UpdateModelRequest {
+  @ApiProperty({ example: 'sales-forecast', pattern: NAME_PATTERN.source })
+  @Matches(NAME_PATTERN, { message: `name ${NAME_RULE}` })
+  name: string;
+}
+
+export class ModelListQuery extends PaginationQuery {
+  /** Only models whose name starts with this (case-sensitive). */
+  @ApiPropertyOptional({ example: 'sales-' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(128)
+  prefix?: string;
+
+  /** `key` (models that have the tag) or `key:value`. */
+  @ApiPropertyOptional({ example: 'team:growth' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(513)
+  tag?: string;
+
+  /** A leading `-` sorts descending: `-updatedAt` lists the most recently changed first. */
+  @ApiPropertyOptional({ enum: MODEL_SORTS, default: 'name' })
+  @IsOptional()
+  @IsIn(MODEL_SORTS as unknown as string[])
+  sort: ModelSort = 'name';
 }
 
 export class ModelResponse {
   @ApiProperty({ example: 'sales-forecast' })
   name: string;
 
+  @ApiProperty({ example: 'Weekly sales per store', nullable: true, type: String })
   description: string | null;
 
   @ApiProperty({ example: { team: 'growth' } })
   tags: Record<string, string>;
 
-  /** The highest version number registered, null before the first. */
+  /** The highest version number that exists, null before the first. */
   @ApiProperty({ example: 3, nullable: true, type: Number })
   latestVersion: number | null;
 
   @ApiProperty({ example: { production: 2, staging: 3 } })
   aliases: Record<string, number>;
 
-  @ApiProperty({ format: 'date-time' })
+  @ApiProperty({ format: 'date-time', example: '2026-11-24T14:33:34.943Z' })
   createdAt: string;
 
-  @ApiProperty({ format: 'date-time' })
+  /** When a version, alias or the model itself last changed. */
+  @ApiProperty({ format: 'date-time', example: '2026-11-24T15:02:11.120Z' })
   updatedAt: string;
 }
 
 export class ModelPageResponse extends PageOf(ModelResponse) {}
-
-export class SchemaFieldResponse {
-  @ApiProperty({ example: 'x1' })
-  name: string;
-
-  @ApiProperty({ example: 'number' })
-  type: string;
-}
-
-export class DatasetLineageResponse {
-  @ApiProperty({ format: 'uuid' })
-  id: string;
-  checksum: string;
-}
-
-export class ModelVersionResponse {
-  @ApiProperty({ example: 'sales-forecast' })
-  model: string;
-
-  @ApiProperty({ example: 1 })
-  version: number;
-
-  @ApiProperty({ enum: ['ready', 'archived'] })
-  status: string;
-
-  @ApiProperty({ example: 'linear-regression' })
-  algorithm: string;
-
-  /** The artifact format (see README: the model artifact). */
-  @ApiProperty({ example: 'modeldock/v1' })
-  format: string;
-
-  @ApiProperty({ type: [SchemaFieldResponse] })
-  inputSchema: SchemaFieldResponse[];
-
-  @ApiProperty({ type: [SchemaFieldResponse] })
-  outputSchema: SchemaFieldResponse[];
-
-  @ApiProperty({ example: { optimizer: 'gradient-descent', learningRate: 0.05, epochs: 2000 } })
-  hyperparameters: Record<string, unknown>;
-
-  @ApiProperty({
-    example: {
-      train: { mse: 2.1, rmse: 1.45, mae: 1.1, r2: 0.97 },
-      validation: { mse: 2.4, rmse: 1.55, mae: 1.2, r2: 0.96 },
-    },
-  })
-  metrics: Record<string, unknown>;
-
-  /** Training loss per recorded epoch (at most 1000 points). */
-  lossHistory: number[];
-
-  @ApiProperty({ type: DatasetLineageResponse, nullable: true })
-  dataset: DatasetLineageResponse | null;
-
-  @ApiProperty({ format: 'uuid', nullable: true, type: String })
-  trainingJob: string | null;
-
-  @ApiProperty({ example: ['production'] })
-  aliases: string[];
-
-  /** sha256 of the artifact; also its ETag. */
-  checksum: string;
-  sizeBytes: number;
-  description: string | null;
-  tags: Record<string, string>;
-
-  @ApiProperty({ format: 'date-time' })
-  createdAt: string;
-}
-
-export class ModelVersionPageResponse extends PageOf(ModelVersionResponse) {}
-
-export class SetAliasRequest {
-  @ApiProperty({ example: 2, minimum: 1 })
-  @IsInt()
-  @Min(1)
-  version: number;
-}
-
-export class AliasResponse {
-  @ApiProperty({ example: 'sales-forecast' })
-  model: string;
-
-  @ApiProperty({ example: 'production' })
-  alias: string;
-
-  @ApiProperty({ example: 2 })
-  version: number;
-
-  @ApiProperty({ format: 'date-time' })
-  updatedAt: string;
-}
-
-export class ModelEventResponse {
-  /** Increases with every event. */
-  @ApiProperty({ example: 42 })
-  id: number;
-
-  @ApiProperty({ enum: ['model_created', 'version_created', 'alias_set', 'alias_deleted'] })
-  action: string;
-
-  @ApiProperty({ example: 'production', nullable: true, type: String })
-  alias: string | null;
-
-  @ApiProperty({ example: 1, nullable: true, type: Number })
-  fromVersion: number | null;
-
-  @ApiProperty({ example: 2, nullable: true, type: Number })
-  toVersion: number | null;
-
-  /** Who acted (the API key's name once authentication exists). */
-  @ApiProperty({ nullable: true, type: String })
-  actor: string | null;
-
-  @ApiProperty({ format: 'date-time' })
-  createdAt: string;
-}
-
-export class ModelEventPageResponse extends PageOf(ModelEventResponse) {}

@@ -1,0 +1,163 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsIn, IsObject, IsOptional, Matches, ValidateIf } from 'class-validator';
+import { NAME_PATTERN, NAME_RULE } from '../../common/names';
+import { PageOf, PaginationQuery } from '../../common/pagination';
+import { VersionStatus } from '../model-version.entity';
+import { VERSION_SORT_PATTERN } from '../registry-queries';
+import { UpdateModelRequest } from './model.dto';
+
+const STATUSES: VersionStatus[] = ['ready', 'archived'];
+
+const ARTIFACT_EXAMPLE = {
+  format: 'modeldock/v1',
+  algorithm: 'linear-regression',
+  inputs: [
+    { name: 'area_m2', type: 'number' },
+    { name: 'rooms', type: 'number' },
+  ],
+  output: { name: 'price', type: 'number' },
+  coefficients: [1473.14, 10020.34],
+  intercept: 53909.65,
+};
+
+export class UpdateVersionRequest extends UpdateModelRequest {
+  /** `archived` stops the version serving (it keeps its lineage); `ready` restores it. */
+  @ApiPropertyOptional({ enum: STATUSES, example: 'archived' })
+  @ValidateIf((request: UpdateVersionRequest) => request.status !== undefined)
+  @IsIn(STATUSES)
+  status?: VersionStatus;
+}
+
+export class ImportVersionRequest extends UpdateModelRequest {
+  /**
+   * A model artifact in ModelDock's JSON format (`modeldock/v1`), e.g. coefficients exported from
+   * scikit-learn. `preprocessing.standardize` is optional; without it the coefficients apply to raw
+   * feature values.
+   */
+  @ApiProperty({ example: ARTIFACT_EXAMPLE })
+  @IsObject()
+  artifact: Record<string, unknown>;
+
+  /** Point this alias at the new version. */
+  @ApiPropertyOptional({ example: 'staging' })
+  @IsOptional()
+  @Matches(NAME_PATTERN, { message: `alias ${NAME_RULE}` })
+  alias?: string;
+}
+
+export class VersionListQuery extends PaginationQuery {
+  @ApiPropertyOptional({ enum: STATUSES })
+  @IsOptional()
+  @IsIn(STATUSES)
+  status?: VersionStatus;
+
+  /**
+   * `version` (default `-version`, newest first), `createdAt`, or `metric:<train|validation>.<name>`;
+   * a leading `-` sorts descending. The best version by validation r2: `-metric:validation.r2`;
+   * by validation mse: `metric:validation.mse`. Versions without the metric come last.
+   */
+  @ApiPropertyOptional({ example: '-metric:validation.r2', pattern: VERSION_SORT_PATTERN.source })
+  @IsOptional()
+  @Matches(VERSION_SORT_PATTERN, {
+    message:
+      'sort must be version, createdAt or metric:<train|validation>.<metric>, optionally prefixed by -',
+  })
+  sort?: string;
+}
+
+export class SchemaFieldResponse {
+  @ApiProperty({ example: 'area_m2' })
+  name: string;
+
+  @ApiProperty({ example: 'number' })
+  type: string;
+}
+
+export class DatasetLineageResponse {
+  @ApiProperty({ format: 'uuid' })
+  id: string;
+
+  /** The dataset's name when the version was trained. */
+  @ApiProperty({ example: 'housing', nullable: true, type: String })
+  name: string | null;
+
+  @ApiProperty({ example: '331ebfadcfe6980fd4ed74af68c27f773cfc9fb8ac48379ae6c6049149ba91d1' })
+  checksum: string;
+}
+
+export class ModelVersionResponse {
+  @ApiProperty({ example: 'house-prices' })
+  model: string;
+
+  @ApiProperty({ example: 1 })
+  version: number;
+
+  @ApiProperty({ enum: STATUSES })
+  status: VersionStatus;
+
+  @ApiProperty({ example: 'linear-regression' })
+  algorithm: string;
+
+  /** The artifact format. */
+  @ApiProperty({ example: 'modeldock/v1' })
+  format: string;
+
+  @ApiProperty({ type: [SchemaFieldResponse] })
+  inputSchema: SchemaFieldResponse[];
+
+  @ApiProperty({ type: [SchemaFieldResponse], example: [{ name: 'price', type: 'number' }] })
+  outputSchema: SchemaFieldResponse[];
+
+  @ApiProperty({
+    example: { optimizer: 'gradient-descent', learningRate: 0.1, epochs: 500, tolerance: 0 },
+  })
+  hyperparameters: Record<string, unknown>;
+
+  /** Train and validation metrics of a trained version; `{}` for an imported one. */
+  @ApiProperty({
+    example: {
+      train: { mse: 153291582.19, rmse: 12381.1, mae: 10432.31, r2: 0.973 },
+      validation: { mse: 225061297.4, rmse: 15002.04, mae: 13258.96, r2: 0.954 },
+    },
+  })
+  metrics: Record<string, unknown>;
+
+  /** Training loss per recorded epoch (at most 1000 points). */
+  @ApiProperty({ example: [28083335848.97, 22802475625.7, 76645791.09] })
+  lossHistory: number[];
+
+  @ApiProperty({ type: DatasetLineageResponse, nullable: true })
+  dataset: DatasetLineageResponse | null;
+
+  @ApiProperty({ format: 'uuid', nullable: true, type: String })
+  trainingJob: string | null;
+
+  /** `training-job:<id>` or `import`. */
+  @ApiProperty({
+    example: 'training-job:0f313cce-9fb6-4a30-9473-56a9579a469f',
+    nullable: true,
+    type: String,
+  })
+  createdBy: string | null;
+
+  @ApiProperty({ example: ['production'] })
+  aliases: string[];
+
+  /** sha256 of the artifact; also its ETag. */
+  @ApiProperty({ example: 'bd7c1f0e5c6d2a0b5e9d1d2b7a9f9c3e1f0a4b5c6d7e8f9a0b1c2d3e4f5a6b7c' })
+  checksum: string;
+
+  @ApiProperty({ example: 412 })
+  sizeBytes: number;
+
+  @ApiProperty({ nullable: true, type: String })
+  description: string | null;
+
+  @ApiProperty({ example: { owner: 'pricing' } })
+  tags: Record<string, string>;
+
+  @ApiProperty({ format: 'date-time' })
+  createdAt: string;
+}
+
+export class ModelVersionPageResponse extends PageOf(ModelVersionResponse) {}

@@ -1,0 +1,142 @@
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  Header,
+  HttpCode,
+  Param,
+  ParseIntPipe,
+  Patch,
+  Post,
+  Query,
+  Res,
+} from '@nestjs/common';
+import {
+  ApiConflictResponse,
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
+import { mapPage } from '../common/pagination';
+import {
+  ImportVersionRequest,
+  ModelVersionPageResponse,
+  ModelVersionResponse,
+  UpdateVersionRequest,
+  VersionListQuery,
+} from './dto/model-version.dto';
+import { toModelVersionResponse } from './models.mapper';
+import { ModelsService } from './models.service';
+import { parseVersionSort } from './registry-queries';
+
+const versionPipe = new ParseIntPipe({ errorHttpStatusCode: 400 });
+
+@ApiTags('models')
+@Controller('v1/models/:name/versions')
+export class ModelVersionsController {
+  constructor(private readonly models: ModelsService) {}
+
+  @Post()
+  @ApiOperation({
+    summary: 'Import an externally trained model as the next version',
+    description:
+      'The artifact is checked against the modeldock/v1 format; errors name the bad field. ' +
+      'The model is created when it does not exist.',
+  })
+  @ApiCreatedResponse({ type: ModelVersionResponse })
+  async import(
+    @Param('name') name: string,
+    @Body() body: ImportVersionRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<ModelVersionResponse> {
+    const created = await this.models.importVersion(name, body);
+    reply.header('location', `/v1/models/${name}/versions/${created.version.version}`);
+    return toModelVersionResponse(created);
+  }
+
+  @Get()
+  @ApiOperation({
+    summary: 'List versions with lineage and metrics',
+    description:
+      'Newest first by default. Find the best version by a metric with e.g. `?sort=-metric:validation.r2`.',
+  })
+  @ApiOkResponse({ type: ModelVersionPageResponse })
+  async list(
+    @Param('name') name: string,
+    @Query() query: VersionListQuery,
+  ): Promise<ModelVersionPageResponse> {
+    const filter = { status: query.status, sort: parseVersionSort(query.sort) };
+    return mapPage(
+      await this.models.listVersions(name, filter, query.limit, query.offset),
+      toModelVersionResponse,
+    );
+  }
+
+  @Get(':version')
+  @ApiOperation({ summary: 'Get one version' })
+  @ApiOkResponse({ type: ModelVersionResponse })
+  @ApiNotFoundResponse()
+  async get(
+    @Param('name') name: string,
+    @Param('version', versionPipe) version: number,
+  ): Promise<ModelVersionResponse> {
+    return toModelVersionResponse(await this.models.getVersion(name, version));
+  }
+
+  @Patch(':version')
+  @ApiOperation({
+    summary: 'Edit description and tags, or archive/restore a version',
+    description:
+      '`{"status":"archived"}` stops the version serving and keeps its lineage; refused (409) while an alias ' +
+      'points at it. `{"status":"ready"}` restores it.',
+  })
+  @ApiOkResponse({ type: ModelVersionResponse })
+  @ApiConflictResponse({ description: 'An alias points at the version.' })
+  async update(
+    @Param('name') name: string,
+    @Param('version', versionPipe) version: number,
+    @Body() body: UpdateVersionRequest,
+  ): Promise<ModelVersionResponse> {
+    return toModelVersionResponse(await this.models.updateVersion(name, version, body));
+  }
+
+  @Delete(':version')
+  @HttpCode(204)
+  @ApiOperation({
+    summary: 'Delete a version (409 while an alias points at it); its number is never reused',
+  })
+  @ApiNoContentResponse()
+  @ApiConflictResponse({ description: 'An alias points at the version.' })
+  async delete(
+    @Param('name') name: string,
+    @Param('version', versionPipe) version: number,
+  ): Promise<void> {
+    await this.models.deleteVersion(name, version);
+  }
+
+  @Get(':version/artifact')
+  @ApiOperation({
+    summary: 'Download the model artifact (JSON), exactly as stored; ETag is its sha256',
+    description:
+      'Re-importing it (POST /v1/models/{name}/versions {"artifact": …}) gives identical predictions.',
+  })
+  @ApiOkResponse({ description: 'The artifact document.' })
+  @Header('Cache-Control', 'private, max-age=0, must-revalidate')
+  async artifact(
+    @Param('name') name: string,
+    @Param('version', versionPipe) version: number,
+    @Res() reply: FastifyReply,
+  ): Promise<void> {
+    const { artifact, checksum } = await this.models.getArtifact(name, version);
+    await reply
+      .header('content-type', 'application/json')
+      .header('etag', `"${checksum}"`)
+      .header('content-disposition', `attachment; filename="${name}-v${version}.json"`)
+      .send(artifact);
+  }
+}
