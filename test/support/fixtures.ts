@@ -33,3 +33,36 @@ export function lineDataset(name = 'line') {
   }
   return { name, columns: ['x1', 'x2', 'y'], rows };
 }
+
+export const housingCsv = readFileSync(path.join(dir, 'housing-small.csv'), 'utf8');
+export const housingReference = JSON.parse(
+  readFileSync(path.join(dir, 'housing-small.sklearn.json'), 'utf8'),
+) as {
+  features: string[];
+  coefficients: Record<string, number>;
+  intercept: number;
+  predictions: number[];
+};
+
+/** The housing rows as feature arrays (price dropped). */
+export function housingInstances(): number[][] {
+  return housingCsv
+    .trim()
+    .split('\n')
+    .slice(1)
+    .map((line) => line.split(',').slice(0, -1).map(Number));
+}
+
+/** scikit-learn's housing fit as a modeldock/v1 artifact with raw-space coefficients. */
+export function housingArtifact(scale = 1) {
+  return {
+    format: 'modeldock/v1',
+    algorithm: 'linear-regression',
+    inputs: housingReference.features.map((name) => ({ name, type: 'number' })),
+    output: { name: 'price', type: 'number' },
+    coefficients: housingReference.features.map(
+      (name) => housingReference.coefficients[name] * scale,
+    ),
+    intercept: housingReference.intercept * scale,
+  };
+}
