@@ -314,9 +314,9 @@ export class ModelsService {
         field: field === '$' ? 'artifact' : `artifact.${field}`,
         message,
       }));
+      const more = errors.length > 1 ? ` (${errors.length} problems, all listed in errors)` : '';
       throw new InvalidInputError(
-        `The artifact is not a valid ${ARTIFACT_FORMAT} document: ${errors[0].field} ${errors[0].message}` +
-          (errors.length > 1 ? ` (and ${errors.length - 1} more problem(s))` : ''),
+        `The artifact is not a valid ${ARTIFACT_FORMAT} document${more}: ${errors[0].message}`,
         errors,
       );
     }

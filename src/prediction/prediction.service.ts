@@ -25,7 +25,8 @@ interface LoadedVersion {
  */
 @Injectable()
 export class PredictionService {
-  private readonly resolutions = new Map<string, Map<string, ServingVersion>>();
+  /** model name → selector (`v3`, `a:staging`, `a:` for the default) → the version it serves. */
+  private readonly resolutions: LRUCache<string, Map<string, ServingVersion>>;
   /** Bumped on every change to a model, so a lookup that raced a change is not cached. */
   private readonly generations = new Map<string, number>();
   private readonly loaded: LRUCache<string, LoadedVersion, ServingVersion>;
@@ -40,6 +41,7 @@ export class PredictionService {
       max: config.prediction.predictorCacheSize,
       fetchMethod: (_key, _stale, { context }) => this.load(context),
     });
+    this.resolutions = new LRUCache({ max: config.prediction.predictorCacheSize });
     models.onChange((model) => {
       this.generations.set(model, (this.generations.get(model) ?? 0) + 1);
       this.resolutions.delete(model);
