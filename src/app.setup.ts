@@ -127,6 +127,7 @@ function documentProblemDetails(document: OpenAPIObject): void {
         detail: { type: 'string', example: 'The request has 1 invalid field(s): version.' },
         errors: {
           type: 'array',
+          example: [{ field: 'version', message: 'version must not be less than 1' }],
           items: {
             type: 'object',
             properties: {

@@ -101,6 +101,20 @@ describe('service endpoints', () => {
       ['application/problem+json', 'schema', '$ref'],
       '#/components/schemas/ProblemDetails',
     );
+    // Every request and response property carries an example (nested objects through their own schema).
+    const withoutExample = Object.entries(doc.body.components.schemas).flatMap(
+      ([name, schema]: [string, any]) =>
+        Object.entries(schema.properties ?? {})
+          .filter(
+            ([, property]: [string, any]) =>
+              property.example === undefined &&
+              !property.$ref &&
+              !property.allOf &&
+              !property.items?.$ref,
+          )
+          .map(([property]) => `${name}.${property}`),
+    );
+    expect(withoutExample).toEqual([]);
     const ui = await api.request('GET', '/docs');
     expect(ui.status).toBe(200);
     expect(ui.text).toContain('swagger');

@@ -12,7 +12,7 @@ export class DatasetColumnResponse {
 }
 
 export class DatasetResponse {
-  @ApiProperty({ format: 'uuid' })
+  @ApiProperty({ format: 'uuid', example: '7535b53f-dfaa-40fd-8120-b98f210ca973' })
   id: string;
 
   @ApiProperty({ example: 'housing' })
@@ -29,9 +29,10 @@ export class DatasetResponse {
   checksum: string;
 
   /** Bytes of the stored (columnar) content. */
+  @ApiProperty({ example: 1464 })
   sizeBytes: number;
 
-  @ApiProperty({ format: 'date-time' })
+  @ApiProperty({ format: 'date-time', example: '2026-11-24T14:33:34.844Z' })
   createdAt: string;
 }
 
@@ -42,10 +43,16 @@ export class DatasetRowsResponse {
   columns: string[];
 
   /** Cells in column order; `null` marks a missing value. */
-  @ApiProperty({ example: [[1, 2, 3.5]] })
+  @ApiProperty({ type: 'array', items: { type: 'array', items: {} }, example: [[1, 2, 3.5]] })
   rows: (number | string | null)[][];
+
+  @ApiProperty({ example: 442 })
   total: number;
+
+  @ApiProperty({ example: 50 })
   limit: number;
+
+  @ApiProperty({ example: 0 })
   offset: number;
 }
 
@@ -69,6 +76,8 @@ export class CreateDatasetRequest {
   columns?: string[];
 
   @ApiPropertyOptional({
+    type: 'array',
+    items: { type: 'array', items: {} },
     example: [
       [1, 2, 3.1],
       [2, 1, 3.9],

@@ -18,6 +18,6 @@ export class AliasResponse {
   @ApiProperty({ example: 2 })
   version: number;
 
-  @ApiProperty({ format: 'date-time' })
+  @ApiProperty({ format: 'date-time', example: '2026-11-24T14:48:18.068Z' })
   updatedAt: string;
 }

@@ -20,10 +20,10 @@ export class ModelEventResponse {
   toVersion: number | null;
 
   /** Who acted (the API key's name once authentication exists). */
-  @ApiProperty({ nullable: true, type: String, example: null })
+  @ApiProperty({ nullable: true, type: String, example: 'ci-pipeline' })
   actor: string | null;
 
-  @ApiProperty({ format: 'date-time' })
+  @ApiProperty({ format: 'date-time', example: '2026-11-24T14:48:18.090Z' })
   createdAt: string;
 }
 

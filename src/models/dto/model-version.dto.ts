@@ -74,7 +74,7 @@ export class SchemaFieldResponse {
 }
 
 export class DatasetLineageResponse {
-  @ApiProperty({ format: 'uuid' })
+  @ApiProperty({ format: 'uuid', example: '7535b53f-dfaa-40fd-8120-b98f210ca973' })
   id: string;
 
   /** The dataset's name when the version was trained. */
@@ -92,7 +92,7 @@ export class ModelVersionResponse {
   @ApiProperty({ example: 1 })
   version: number;
 
-  @ApiProperty({ enum: STATUSES })
+  @ApiProperty({ enum: STATUSES, example: 'ready' })
   status: VersionStatus;
 
   @ApiProperty({ example: 'linear-regression' })
@@ -129,7 +129,12 @@ export class ModelVersionResponse {
   @ApiProperty({ type: DatasetLineageResponse, nullable: true })
   dataset: DatasetLineageResponse | null;
 
-  @ApiProperty({ format: 'uuid', nullable: true, type: String })
+  @ApiProperty({
+    format: 'uuid',
+    nullable: true,
+    type: String,
+    example: '0f313cce-9fb6-4a30-9473-56a9579a469f',
+  })
   trainingJob: string | null;
 
   /** `training-job:<id>` or `import`. */
@@ -150,13 +155,13 @@ export class ModelVersionResponse {
   @ApiProperty({ example: 412 })
   sizeBytes: number;
 
-  @ApiProperty({ nullable: true, type: String })
+  @ApiProperty({ nullable: true, type: String, example: 'all three features, gradient descent' })
   description: string | null;
 
   @ApiProperty({ example: { owner: 'pricing' } })
   tags: Record<string, string>;
 
-  @ApiProperty({ format: 'date-time' })
+  @ApiProperty({ format: 'date-time', example: '2026-11-24T14:33:34.957Z' })
   createdAt: string;
 }
 

@@ -30,7 +30,7 @@ export class CreateTrainingJobRequest {
   model: string;
 
   /** Id of an uploaded dataset. */
-  @ApiProperty({ format: 'uuid' })
+  @ApiProperty({ format: 'uuid', example: '7535b53f-dfaa-40fd-8120-b98f210ca973' })
   @IsUUID()
   dataset: string;
 
@@ -86,7 +86,7 @@ export class CreateTrainingJobRequest {
   @Matches(NAME_PATTERN, { message: `alias ${NAME_RULE}` })
   alias?: string;
 
-  @ApiPropertyOptional()
+  @ApiPropertyOptional({ example: 'baseline on all features' })
   @IsOptional()
   @IsString()
   @MaxLength(10000)
@@ -119,19 +119,22 @@ export class TrainingMetricsResponse {
 }
 
 export class TrainingJobResponse {
-  @ApiProperty({ format: 'uuid' })
+  @ApiProperty({ format: 'uuid', example: '0f313cce-9fb6-4a30-9473-56a9579a469f' })
   id: string;
 
-  @ApiProperty({ example: 'sales-forecast' })
+  @ApiProperty({ example: 'house-prices' })
   model: string;
 
-  @ApiProperty({ format: 'uuid' })
+  @ApiProperty({ format: 'uuid', example: '7535b53f-dfaa-40fd-8120-b98f210ca973' })
   dataset: string;
 
+  @ApiProperty({ example: 'price' })
   target: string;
+
+  @ApiProperty({ example: ['area_m2', 'rooms', 'age_years'] })
   features: string[];
 
-  @ApiProperty({ enum: JOB_STATUSES })
+  @ApiProperty({ enum: JOB_STATUSES, example: 'running' })
   status: JobStatus;
 
   /** 0..1 */
@@ -143,18 +146,22 @@ export class TrainingJobResponse {
 
   /** The hyperparameters used, defaults filled in. */
   @ApiProperty({
-    example: { optimizer: 'gradient-descent', learningRate: 0.05, epochs: 2000, tolerance: 0 },
+    example: { optimizer: 'gradient-descent', learningRate: 0.1, epochs: 500, tolerance: 0 },
   })
   hyperparameters: Record<string, unknown>;
 
+  @ApiProperty({ example: 0.2 })
   validationSplit: number;
+
+  /** The seed used (a random one is recorded when the request gave none). */
+  @ApiProperty({ example: 42 })
   seed: number;
 
-  @ApiProperty({ nullable: true, type: String })
+  @ApiProperty({ nullable: true, type: String, example: 'production' })
   alias: string | null;
 
   /** Training loss over the epochs (at most 1000 points). */
-  @ApiProperty({ example: [12.5, 6.1, 3.2] })
+  @ApiProperty({ example: [28083335848.97, 22802475625.7, 18534690775.05] })
   lossHistory: number[];
 
   @ApiProperty({ type: TrainingMetricsResponse, nullable: true })
@@ -163,16 +170,32 @@ export class TrainingJobResponse {
   @ApiProperty({ nullable: true, type: Number, example: 1 })
   modelVersion: number | null;
 
-  @ApiProperty({ nullable: true, type: String })
+  /** Why the job failed, and what to do about it. */
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    example:
+      'Training diverged with learningRate 5: at epoch 1 the loss became Infinity. Use a smaller learningRate; about 0.248 converges reliably for this data.',
+  })
   error: string | null;
 
-  @ApiProperty({ format: 'date-time' })
+  @ApiProperty({ format: 'date-time', example: '2026-11-24T14:33:34.910Z' })
   createdAt: string;
 
-  @ApiProperty({ format: 'date-time', nullable: true, type: String })
+  @ApiProperty({
+    format: 'date-time',
+    nullable: true,
+    type: String,
+    example: '2026-11-24T14:33:34.913Z',
+  })
   startedAt: string | null;
 
-  @ApiProperty({ format: 'date-time', nullable: true, type: String })
+  @ApiProperty({
+    format: 'date-time',
+    nullable: true,
+    type: String,
+    example: '2026-11-24T14:33:34.959Z',
+  })
   finishedAt: string | null;
 }
 
