@@ -174,6 +174,47 @@ describe('training jobs', () => {
     expect((await api.request('GET', '/v1/models/shutdown')).status).toBe(404);
   });
 
+  it('streams progress as Server-Sent Events until the job is done', async () => {
+    const wide = (await api.request('POST', '/v1/datasets', wideDataset())).body.id;
+    const created = await api.request(
+      'POST',
+      '/v1/training-jobs',
+      job(wide, {
+        model: 'streamed',
+        hyperparameters: { optimizer: 'gradient-descent', epochs: 100_000 },
+      }),
+    );
+    const response = await fetch(`${api.baseUrl}/v1/training-jobs/${created.body.id}/events`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    const text = await response.text();
+    const events = text
+      .trim()
+      .split('\n\n')
+      .map((block) => ({
+        event: /^event: (.*)$/m.exec(block)?.[1],
+        data: JSON.parse(/^data: (.*)$/m.exec(block)?.[1] ?? 'null'),
+      }));
+    const progress = events.filter((e) => e.event === 'progress').map((e) => e.data);
+    expect(progress.length).toBeGreaterThan(2);
+    expect(progress.some((p) => p.status === 'running' && p.progress > 0 && p.progress < 1)).toBe(
+      true,
+    );
+    for (let i = 1; i < progress.length; i++) {
+      expect(progress[i].progress).toBeGreaterThanOrEqual(progress[i - 1].progress);
+    }
+    expect(events.at(-1)).toMatchObject({
+      event: 'done',
+      data: { id: created.body.id, status: 'succeeded' },
+    });
+
+    const missing = await api.request(
+      'GET',
+      '/v1/training-jobs/00000000-0000-4000-8000-000000000000/events',
+    );
+    expect(missing.status).toBe(404);
+  });
+
   it('lists jobs filtered by status and model', async () => {
     const failed = await api.request('GET', '/v1/training-jobs?status=failed&model=recovered');
     expect(failed.body.total).toBe(1);

@@ -3,6 +3,7 @@ import {
   Controller,
   Get,
   HttpCode,
+  Inject,
   Param,
   ParseUUIDPipe,
   Post,
@@ -14,6 +15,7 @@ import {
   ApiConflictResponse,
   ApiOkResponse,
   ApiOperation,
+  ApiProduces,
   ApiTags,
 } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
@@ -24,13 +26,18 @@ import {
   TrainingJobQuery,
   TrainingJobResponse,
 } from './dto/training-job.dto';
+import { appConfig, AppConfig } from '../config/app.config';
+import { streamJobEvents } from './job-event-stream';
 import { toTrainingJobResponse } from './training.mapper';
 import { TrainingService } from './training.service';
 
 @ApiTags('training')
 @Controller('v1/training-jobs')
 export class TrainingJobsController {
-  constructor(private readonly training: TrainingService) {}
+  constructor(
+    private readonly training: TrainingService,
+    @Inject(appConfig.KEY) private readonly config: AppConfig,
+  ) {}
 
   @Post()
   @HttpCode(202)
@@ -65,6 +72,24 @@ export class TrainingJobsController {
   @ApiOkResponse({ type: TrainingJobResponse })
   async get(@Param('id', ParseUUIDPipe) id: string): Promise<TrainingJobResponse> {
     return toTrainingJobResponse(await this.training.get(id));
+  }
+
+  @Get(':id/events')
+  @ApiOperation({
+    summary: "Stream a job's progress as Server-Sent Events",
+    description:
+      '`event: progress` with `{ status, progress, epochs, loss }` whenever they change, then `event: done` ' +
+      'with the whole job, after which the stream ends. `curl -N` shows it live.',
+  })
+  @ApiProduces('text/event-stream')
+  @ApiOkResponse({ description: 'An event stream.' })
+  async events(@Param('id', ParseUUIDPipe) id: string, @Res() reply: FastifyReply): Promise<void> {
+    await this.training.get(id);
+    await streamJobEvents(
+      reply,
+      () => this.training.get(id),
+      this.config.training.progressWriteIntervalMs,
+    );
   }
 
   @Post(':id/cancel')
