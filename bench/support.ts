@@ -1,0 +1,149 @@
+// Shared by the benchmarks: the real service as a child process, HTTP calls, RSS sampling, load.
+import autocannon from 'autocannon';
+import { ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+
+export const ROOT = path.resolve(__dirname, '..', '..');
+
+export function progress(line: string): void {
+  process.stderr.write(`[bench] ${line}\n`);
+}
+
+export interface Service {
+  baseUrl: string;
+  pid: number;
+  dataDir: string;
+  /** Stops the process; the data directory stays for a restart until `removeData`. */
+  stop(): Promise<void>;
+  removeData(): void;
+}
+
+/** Starts `node dist/src/main.js` (the production build), on a fresh data directory unless given one. */
+export async function startService(
+  port: number,
+  env: Record<string, string> = {},
+  dataDir = mkdtempSync(path.join(tmpdir(), 'modeldock-bench-')),
+): Promise<Service> {
+  const child: ChildProcess = spawn(process.execPath, [path.join(ROOT, 'dist', 'src', 'main.js')], {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      DATA_DIR: dataDir,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'warn',
+      ...env,
+    },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`the service exited with code ${child.exitCode}`);
+    try {
+      if ((await fetch(`${baseUrl}/health/ready`)).ok) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error('the service did not become ready in 30 s');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return {
+    baseUrl,
+    pid: child.pid!,
+    dataDir,
+    stop: async () => {
+      if (child.exitCode !== null) return;
+      child.kill('SIGTERM');
+      await new Promise((resolve) => child.once('exit', resolve));
+    },
+    removeData: () => rmSync(dataDir, { recursive: true, force: true }),
+  };
+}
+
+export async function call<T = any>(
+  baseUrl: string,
+  method: string,
+  url: string,
+  body?: unknown,
+  contentType = 'application/json',
+): Promise<T> {
+  const response = await fetch(baseUrl + url, {
+    method,
+    headers: body === undefined ? {} : { 'content-type': contentType },
+    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  const text = await response.text();
+  if (!response.ok) throw new Error(`${method} ${url}: ${response.status} ${text.slice(0, 500)}`);
+  return (text ? JSON.parse(text) : undefined) as T;
+}
+
+/** Resident set size of a process in bytes, from /proc (Linux). */
+export function rssBytes(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kib = /VmRSS:\s+(\d+) kB/.exec(status)?.[1];
+  return kib ? Number(kib) * 1024 : NaN;
+}
+
+/** Samples a process's RSS every 20 ms until stopped; returns the peak. */
+export function sampleRss(pid: number): { stop(): number } {
+  let peak = rssBytes(pid);
+  const timer = setInterval(() => (peak = Math.max(peak, rssBytes(pid))), 20);
+  return {
+    stop: () => {
+      clearInterval(timer);
+      return Math.max(peak, rssBytes(pid));
+    },
+  };
+}
+
+export interface LoadResult {
+  requestsPerSecond: number;
+  p50: number;
+  p99: number;
+  errors: number;
+}
+
+/** Drives one endpoint at a fixed connection count with autocannon. */
+export async function load(
+  url: string,
+  body: string,
+  options: { connections: number; seconds: number },
+): Promise<LoadResult> {
+  const result = await autocannon({
+    url,
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body,
+    connections: options.connections,
+    duration: options.seconds,
+  });
+  return {
+    requestsPerSecond: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    errors: result.errors + result.non2xx,
+  };
+}
+
+/** Runs /usr/bin/python3 when it has scikit-learn; undefined otherwise. */
+export function runPython(script: string, args: string[]): string | undefined {
+  const probe = spawnSync('/usr/bin/python3', ['-c', 'import sklearn'], { encoding: 'utf8' });
+  if (probe.error || probe.status !== 0) return undefined;
+  const run = spawnSync('/usr/bin/python3', [script, ...args], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 20,
+  });
+  if (run.status !== 0) throw new Error(`${script} failed: ${run.stderr}`);
+  return run.stdout;
+}
+
+export function seconds(ms: number): string {
+  return `${(ms / 1000).toFixed(2)} s`;
+}
+
+export function mib(bytes: number): string {
+  return `${(bytes / 1024 / 1024).toFixed(0)} MiB`;
+}
