@@ -6,7 +6,12 @@
 export const ALGORITHMS = ['linear-regression', 'ridge-regression', 'logistic-regression'] as const;
 export type Algorithm = (typeof ALGORITHMS)[number];
 
-export const REGRESSION_OPTIMIZERS = ['gradient-descent', 'sgd', 'adam', 'normal-equation'] as const;
+export const REGRESSION_OPTIMIZERS = [
+  'gradient-descent',
+  'sgd',
+  'adam',
+  'normal-equation',
+] as const;
 export type RegressionOptimizer = (typeof REGRESSION_OPTIMIZERS)[number];
 
 export const CLASSIFICATION_OPTIMIZERS = ['lbfgs', 'gradient-descent', 'adam'] as const;
@@ -100,21 +105,27 @@ export function defaultHyperparameters(algorithm: Algorithm, optimizer?: string)
 
 type Rule = (value: unknown) => string | null;
 
-const number = (min: number, minInclusive: boolean, max: number, hint: string): Rule => (value) =>
-  typeof value === 'number' &&
-  Number.isFinite(value) &&
-  (minInclusive ? value >= min : value > min) &&
-  value <= max
-    ? null
-    : `must be a number ${minInclusive ? '>=' : '>'} ${min}${max < Infinity ? ` and <= ${max}` : ''} (${hint})`;
+const number =
+  (min: number, minInclusive: boolean, max: number, hint: string): Rule =>
+  (value) =>
+    typeof value === 'number' &&
+    Number.isFinite(value) &&
+    (minInclusive ? value >= min : value > min) &&
+    value <= max
+      ? null
+      : `must be a number ${minInclusive ? '>=' : '>'} ${min}${max < Infinity ? ` and <= ${max}` : ''} (${hint})`;
 
-const integer = (min: number, max: number): Rule => (value) =>
-  Number.isInteger(value) && (value as number) >= min && (value as number) <= max
-    ? null
-    : `must be an integer from ${min} to ${max}`;
+const integer =
+  (min: number, max: number): Rule =>
+  (value) =>
+    Number.isInteger(value) && (value as number) >= min && (value as number) <= max
+      ? null
+      : `must be an integer from ${min} to ${max}`;
 
-const oneOf = (values: readonly string[]): Rule => (value) =>
-  values.includes(value as string) ? null : `must be one of ${values.join(', ')}`;
+const oneOf =
+  (values: readonly string[]): Rule =>
+  (value) =>
+    values.includes(value as string) ? null : `must be one of ${values.join(', ')}`;
 
 const ITERATIVE_RULES: Record<keyof IterativeOptions, Rule> = {
   learningRate: number(0, false, 100, 'try 0.001-0.1'),
@@ -140,7 +151,11 @@ const classWeightRule: Rule = (value) => {
 
 function rulesFor(algorithm: Algorithm): Record<string, Rule> {
   return algorithm === 'logistic-regression'
-    ? { optimizer: oneOf(CLASSIFICATION_OPTIMIZERS), ...ITERATIVE_RULES, classWeight: classWeightRule }
+    ? {
+        optimizer: oneOf(CLASSIFICATION_OPTIMIZERS),
+        ...ITERATIVE_RULES,
+        classWeight: classWeightRule,
+      }
     : { optimizer: oneOf(REGRESSION_OPTIMIZERS), ...ITERATIVE_RULES };
 }
 
@@ -166,13 +181,19 @@ export function resolveHyperparameters(
         message: `is not a hyperparameter of ${algorithm}; known: ${Object.keys(rules).join(', ')}`,
       });
     } else if (name in given) {
-      errors.push({ field: key, message: `gives ${name} a second time; use one of ${key} and ${name}` });
+      errors.push({
+        field: key,
+        message: `gives ${name} a second time; use one of ${key} and ${name}`,
+      });
     } else {
       given[name] = value;
     }
   }
   const optimizer = typeof given.optimizer === 'string' ? given.optimizer : undefined;
-  const hyperparameters = { ...defaultHyperparameters(algorithm, optimizer), ...given } as Hyperparameters;
+  const hyperparameters = {
+    ...defaultHyperparameters(algorithm, optimizer),
+    ...given,
+  } as Hyperparameters;
   for (const [name, rule] of Object.entries(rules)) {
     const message = rule((hyperparameters as unknown as Record<string, unknown>)[name]);
     if (message) errors.push({ field: name, message });

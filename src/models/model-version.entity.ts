@@ -7,6 +7,7 @@ import {
   PrimaryColumn,
   Unique,
 } from 'typeorm';
+import type { JsonObject } from '../common/json';
 import { RegisteredModel } from './registered-model.entity';
 
 export type VersionStatus = 'ready' | 'archived';
@@ -43,10 +44,10 @@ export class ModelVersion {
   outputSchema: { name: string; type: string }[];
 
   @Column({ type: 'simple-json' })
-  hyperparameters: Record<string, number | string | boolean>;
+  hyperparameters: JsonObject;
 
   @Column({ type: 'simple-json' })
-  metrics: Record<string, Record<string, number> | null>;
+  metrics: { [split: string]: JsonObject | null };
 
   @Column({ name: 'loss_history', type: 'simple-json' })
   lossHistory: number[];

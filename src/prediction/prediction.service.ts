@@ -10,12 +10,11 @@ import { parseInstances } from './instances';
 export interface PredictionResult {
   model: string;
   version: number;
-  predictions: number[];
-}
-
-interface LoadedVersion {
-  predictor: Predictor;
-  featureNames: string[];
+  /** Numbers for a regressor; class labels for a classifier. */
+  predictions: (number | string)[];
+  /** Classifiers: one row per instance, in `classes` order. */
+  probabilities?: number[][];
+  classes?: (number | string)[];
 }
 
 /**
@@ -29,7 +28,7 @@ export class PredictionService {
   private readonly resolutions: LRUCache<string, Map<string, ServingVersion>>;
   /** Bumped on every change to a model, so a lookup that raced a change is not cached. */
   private readonly generations = new Map<string, number>();
-  private readonly loaded: LRUCache<string, LoadedVersion, ServingVersion>;
+  private readonly loaded: LRUCache<string, Predictor, ServingVersion>;
 
   constructor(
     private readonly models: ModelsService,
@@ -37,7 +36,7 @@ export class PredictionService {
     @Inject(appConfig.KEY) private readonly config: AppConfig,
   ) {
     // Versions are immutable, so a loaded predictor never goes stale; the LRU only bounds memory.
-    this.loaded = new LRUCache<string, LoadedVersion, ServingVersion>({
+    this.loaded = new LRUCache<string, Predictor, ServingVersion>({
       max: config.prediction.predictorCacheSize,
       fetchMethod: (_key, _stale, { context }) => this.load(context),
     });
@@ -63,17 +62,22 @@ export class PredictionService {
       );
     }
     const serving = await this.resolve(name, selector);
-    const loaded = await this.loaded.fetch(
+    const predictor = await this.loaded.fetch(
       `${serving.modelId}:${serving.version}:${serving.checksum}`,
-      {
-        context: serving,
-      },
+      { context: serving },
     );
-    if (!loaded) throw new Error(`Version ${serving.version} of ${name} could not be loaded.`);
-    const rows = parseInstances(instances, loaded.featureNames);
-    const output = loaded.predictor.predict(rows, instances.length);
+    if (!predictor) throw new Error(`Version ${serving.version} of ${name} could not be loaded.`);
+    const output = predictor.predict(
+      parseInstances(instances, predictor.inputs, predictor.acceptsMissing),
+    );
     this.metrics.countPrediction(name, instances.length);
-    return { model: name, version: serving.version, predictions: Array.from(output) };
+    const answer = { model: name, version: serving.version };
+    if (output.kind === 'regression') return { ...answer, predictions: Array.from(output.values) };
+    const width = output.classes.length;
+    const probabilities = Array.from({ length: instances.length }, (_, row) =>
+      Array.from(output.probabilities.subarray(row * width, (row + 1) * width)),
+    );
+    return { ...answer, predictions: output.labels, probabilities, classes: output.classes };
   }
 
   private async resolve(name: string, selector: VersionSelector): Promise<ServingVersion> {
@@ -90,7 +94,7 @@ export class PredictionService {
     return resolved;
   }
 
-  private async load(serving: ServingVersion): Promise<LoadedVersion> {
+  private async load(serving: ServingVersion): Promise<Predictor> {
     const { artifact } = await this.models.loadArtifact(serving.modelId, serving.version);
     const result = validateArtifact(JSON.parse(artifact));
     if (!result.artifact) {
@@ -98,7 +102,6 @@ export class PredictionService {
         `Stored artifact of ${serving.model} v${serving.version} is invalid: ${result.errors[0]?.message}`,
       );
     }
-    const predictor = compilePredictor(result.artifact);
-    return { predictor, featureNames: predictor.inputs.map((input) => input.name) };
+    return compilePredictor(result.artifact);
   }
 }

@@ -1,15 +1,14 @@
 import { Column, CreateDateColumn, Entity, Index, PrimaryColumn } from 'typeorm';
+import type { JsonObject } from '../common/json';
 
 export const JOB_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'cancelled'] as const;
 export type JobStatus = (typeof JOB_STATUSES)[number];
 export const ACTIVE_JOB_STATUSES: JobStatus[] = ['queued', 'running'];
 
-/** Hyperparameters are flat scalars (learningRate, optimizer, ...). */
-export type Hyperparameters = Record<string, number | string | boolean>;
-
+/** Regression metrics (mse, r2, …) or classification metrics (accuracy, confusionMatrix, …) per split. */
 export interface JobMetrics {
-  train: Record<string, number>;
-  validation: Record<string, number> | null;
+  train: JsonObject;
+  validation: JsonObject | null;
 }
 
 @Entity('training_jobs')
@@ -34,7 +33,7 @@ export class TrainingJob {
   algorithm: string;
 
   @Column({ type: 'simple-json' })
-  hyperparameters: Hyperparameters;
+  hyperparameters: JsonObject;
 
   @Column({ name: 'validation_split', type: 'double precision' })
   validationSplit: number;

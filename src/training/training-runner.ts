@@ -13,7 +13,7 @@ import { In, Repository } from 'typeorm';
 import { appConfig, AppConfig } from '../config/app.config';
 import { DatasetsService } from '../datasets/datasets.service';
 import { MetricsService } from '../metrics/metrics.service';
-import { LinearRegressionHyperparameters, TrainingProgress, TrainingResult } from '../ml';
+import { Algorithm, Hyperparameters, TrainingProgress, TrainingResult } from '../ml';
 import { ModelsService } from '../models/models.service';
 import { TrainingJob } from './training-job.entity';
 import type { TrainingOutcome, TrainingTask } from './training.worker';
@@ -139,20 +139,18 @@ export class TrainingRunner implements OnApplicationBootstrap, OnModuleDestroy {
     const progress = this.trackProgress(job, port1);
     try {
       const { dataset, data } = await this.datasets.loadData(job.datasetId);
+      const columns = new Map(data.columns.map((column) => [column.name, column]));
       const column = (name: string) => {
-        const found = data.columns.find((c) => c.name === name);
-        if (!found || found.type !== 'number')
-          throw new Error(`column ${name} is missing or not numeric`);
-        return found.values;
+        const found = columns.get(name);
+        if (!found) throw new Error(`column ${name} is missing from dataset ${dataset.id}`);
+        return found;
       };
       const task: TrainingTask = {
         input: {
-          algorithm: 'linear-regression',
-          features: job.features,
-          featureColumns: job.features.map(column),
-          target: job.target,
-          targetColumn: column(job.target),
-          hyperparameters: job.hyperparameters as unknown as LinearRegressionHyperparameters,
+          algorithm: job.algorithm as Algorithm,
+          features: job.features.map(column),
+          target: column(job.target),
+          hyperparameters: job.hyperparameters as unknown as Hyperparameters,
           validationSplit: job.validationSplit,
           seed: job.seed,
         },

@@ -2,12 +2,12 @@ import { Injectable, OnModuleInit } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { randomInt, randomUUID } from 'node:crypto';
 import { FindOptionsWhere, In, Repository } from 'typeorm';
-import { ConflictError, FieldError, InvalidInputError, NotFoundError } from '../common/errors';
+import { ConflictError, InvalidInputError, NotFoundError } from '../common/errors';
 import { Page } from '../common/pagination';
 import { DatasetsService } from '../datasets/datasets.service';
-import { TabularData } from '../datasets/tabular-data';
 import { CreateTrainingJobRequest } from './dto/training-job.dto';
-import { resolveHyperparameters } from './hyperparameters';
+import { resolveJobHyperparameters } from './hyperparameters';
+import { checkTrainingColumns } from './training-data.checks';
 import { ACTIVE_JOB_STATUSES, JobStatus, TrainingJob } from './training-job.entity';
 import { TrainingRunner } from './training-runner';
 
@@ -44,11 +44,11 @@ export class TrainingService implements OnModuleInit {
         }
         throw error;
       });
-    const hyperparameters = resolveHyperparameters(request.hyperparameters);
+    const hyperparameters = resolveJobHyperparameters(request.algorithm, request.hyperparameters);
     const validationSplit = request.validationSplit ?? DEFAULT_VALIDATION_SPLIT;
     const features =
       request.features ?? dataset.columns.map((c) => c.name).filter((n) => n !== request.target);
-    checkColumns(data, request.target, features);
+    checkTrainingColumns(data, request.algorithm, request.target, features);
     const trainRows = data.rowCount - Math.round(data.rowCount * validationSplit);
     if (trainRows < MIN_TRAIN_ROWS) {
       throw new InvalidInputError(
@@ -120,55 +120,5 @@ export class TrainingService implements OnModuleInit {
     }
     await this.runner.cancel(id);
     return this.get(id);
-  }
-}
-
-/** Linear regression needs numeric, complete columns; say which column breaks that and what to do. */
-function checkColumns(data: TabularData, target: string, features: string[]): void {
-  const byName = new Map(data.columns.map((column) => [column.name, column]));
-  const available = data.columns.map((c) => c.name).join(', ');
-  const errors: FieldError[] = [];
-  if (!byName.has(target))
-    errors.push({ field: 'target', message: `no column ${target}; columns are ${available}` });
-  if (features.length === 0)
-    errors.push({ field: 'features', message: 'needs at least one feature column' });
-  features.forEach((name, i) => {
-    if (name === target)
-      errors.push({ field: `features[${i}]`, message: `${name} is the target; remove it` });
-    else if (!byName.has(name))
-      errors.push({
-        field: `features[${i}]`,
-        message: `no column ${name}; columns are ${available}`,
-      });
-  });
-  for (const [field, name] of [
-    ['target', target] as const,
-    ...features.map((n, i) => [`features[${i}]`, n] as const),
-  ]) {
-    const column = byName.get(name);
-    if (!column) continue;
-    if (column.type !== 'number') {
-      errors.push({
-        field,
-        message: `column ${name} holds strings; linear-regression needs numeric ${field === 'target' ? 'targets' : 'features'}`,
-      });
-      continue;
-    }
-    const missing = column.values.reduce(
-      (count, value) => (Number.isNaN(value) ? count + 1 : count),
-      0,
-    );
-    if (missing > 0) {
-      errors.push({
-        field,
-        message: `column ${name} has ${missing} missing value(s); fill or drop those rows`,
-      });
-    }
-  }
-  if (errors.length > 0) {
-    throw new InvalidInputError(
-      `The dataset does not fit this training job: ${errors[0].message}.`,
-      errors,
-    );
   }
 }

@@ -6,7 +6,8 @@ import { NAME_PATTERN } from '../../common/names';
 export class PredictRequest {
   @ApiProperty({
     description:
-      "Rows to predict: arrays in the order of the version's inputSchema, or objects keyed by feature name.",
+      "Rows to predict: arrays in the order of the version's inputSchema, or objects keyed by feature name. " +
+      'null (or a missing key) is a missing value, imputed by models trained here.',
     example: [[1.5, 2.0], { x1: 1.5, x2: 2.0 }],
   })
   instances: (number[] | Record<string, number>)[];
@@ -20,8 +21,17 @@ export class PredictResponse {
   @ApiProperty({ example: 2 })
   version: number;
 
+  /** Numbers from a regressor; class labels from a classifier. */
   @ApiProperty({ example: [3.52, 4.1] })
-  predictions: number[];
+  predictions: (number | string)[];
+
+  /** Classifiers only: the probability of each class, in `classes` order, per instance. */
+  @ApiPropertyOptional({ example: [[0.91, 0.07, 0.02]] })
+  probabilities?: number[][];
+
+  /** Classifiers only: the class labels. */
+  @ApiPropertyOptional({ example: ['setosa', 'versicolor', 'virginica'] })
+  classes?: (number | string)[];
 }
 
 export class PredictQuery {

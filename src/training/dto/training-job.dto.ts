@@ -19,9 +19,9 @@ import {
 import { NAME_PATTERN, NAME_RULE } from '../../common/names';
 import { IsTags } from '../../common/tags.validator';
 import { PageOf, PaginationQuery } from '../../common/pagination';
+import type { JsonObject } from '../../common/json';
+import { Algorithm, ALGORITHMS } from '../../ml/hyperparameters';
 import { JOB_STATUSES, JobStatus } from '../training-job.entity';
-
-export const ALGORITHMS = ['linear-regression'] as const;
 
 export class CreateTrainingJobRequest {
   /** The model to register the result under (created when missing). */
@@ -51,11 +51,13 @@ export class CreateTrainingJobRequest {
 
   @ApiProperty({ enum: ALGORITHMS, example: 'linear-regression' })
   @IsIn(ALGORITHMS as unknown as string[])
-  algorithm: (typeof ALGORITHMS)[number];
+  algorithm: Algorithm;
 
   /**
-   * linear-regression: `optimizer` (`gradient-descent` | `normal-equation`), `learningRate` (> 0),
-   * `epochs` (1..1,000,000), `tolerance` (>= 0; stop when an epoch improves the loss by less, relatively).
+   * Per algorithm; omitted ones take their defaults (the job shows the values used). All:
+   * `optimizer`, `learningRate` (> 0), `epochs` (1..1,000,000; alias `maxEpochs`), `batchSize` (sgd/adam),
+   * `l2` (>= 0, scikit-learn's alpha or 1/C), `patience` and `tolerance` (early stopping);
+   * logistic-regression also `classWeight` (`none`, `balanced` or weights by label). See the README.
    */
   @ApiPropertyOptional({
     example: { optimizer: 'gradient-descent', learningRate: 0.05, epochs: 2000 },
@@ -112,10 +114,10 @@ export class TrainingJobQuery extends PaginationQuery {
 
 export class TrainingMetricsResponse {
   @ApiProperty({ example: { mse: 2.1, rmse: 1.45, mae: 1.1, r2: 0.97 } })
-  train: Record<string, number>;
+  train: JsonObject;
 
   @ApiProperty({ example: { mse: 2.4, rmse: 1.55, mae: 1.2, r2: 0.96 }, nullable: true })
-  validation: Record<string, number> | null;
+  validation: JsonObject | null;
 }
 
 export class TrainingJobResponse {
