@@ -117,7 +117,7 @@ describe('dataset → training → registry → prediction', () => {
       version: 2,
       status: 'ready',
       algorithm: 'linear-regression',
-      format: 'modeldock/v1',
+      format: 'modeldock/v2',
       aliases: ['production'],
       trainingJob: job.id,
       dataset: { id: datasetId },
@@ -131,7 +131,7 @@ describe('dataset → training → registry → prediction', () => {
     const artifact = await api.request('GET', '/v1/models/diabetes-lr/versions/2/artifact');
     expect(artifact.status).toBe(200);
     expect(artifact.headers.get('etag')).toBe(`"${version.body.checksum}"`);
-    expect(artifact.body.format).toBe('modeldock/v1');
+    expect(artifact.body.format).toBe('modeldock/v2');
 
     const events = await api.request('GET', '/v1/models/diabetes-lr/events');
     expect(events.body.items.map((e: { action: string }) => e.action)).toEqual([

@@ -109,7 +109,8 @@ describe('model registry', () => {
       });
       await waitForJob(api, job.body.id);
       const artifact = (await api.request('GET', '/v1/models/trained/versions/1/artifact')).body;
-      expect(artifact.preprocessing.standardize.mean).toHaveLength(3);
+      expect(artifact.format).toBe('modeldock/v2');
+      expect(artifact.preprocessing).toHaveLength(3);
       await api.request('POST', '/v1/models/trained-copy/versions', { artifact });
       const instances = housingInstances();
       const original = await api.request('POST', '/v1/models/trained/predict', { instances });

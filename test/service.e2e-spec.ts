@@ -89,6 +89,7 @@ describe('service endpoints', () => {
         '/v1/training-jobs',
         '/v1/training-jobs/{id}',
         '/v1/training-jobs/{id}/cancel',
+        '/v1/training-jobs/{id}/events',
       ].sort(),
     );
     // The Swagger plugin documents DTO properties from their types.

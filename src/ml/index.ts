@@ -1,27 +1,54 @@
 export {
   ARTIFACT_FORMAT,
+  ARTIFACT_FORMATS,
+  ARTIFACT_FORMAT_V1,
   type ArtifactError,
   type ArtifactValidation,
   type FeatureSpec,
-  type LinearModelArtifact,
+  type InputPreprocessing,
+  type LinearModelArtifactV2,
+  type LogisticModelArtifactV2,
   type ModelArtifact,
+  type ModelArtifactV1,
+  type ModelArtifactV2,
+  type NumberPreprocessing,
+  type StringPreprocessing,
+  encodedWidth,
   rawCoefficients,
   validateArtifact,
 } from './artifact';
 export {
-  LINEAR_REGRESSION_DEFAULTS,
-  type LinearRegressionHyperparameters,
-} from './linear-regression';
-export { type RegressionMetrics, regressionMetrics } from './metrics';
-export { type Predictor, compilePredictor } from './predictor';
-export { Random } from './random';
-export { trainValidationSplit } from './split';
+  type ClassificationMetrics,
+  ClassificationMetricsAccumulator,
+  classificationMetrics,
+} from './classification-metrics';
 export {
-  type CancellationSignal,
-  MAX_VALIDATION_SPLIT,
-  TrainingError,
-  type TrainingInput,
-  type TrainingProgress,
-  type TrainingResult,
-  train,
-} from './train';
+  ALGORITHMS,
+  type Algorithm,
+  CLASSIFICATION_OPTIMIZERS,
+  type ClassificationHyperparameters,
+  type ClassificationOptimizer,
+  type HyperparameterError,
+  type Hyperparameters,
+  type IterativeOptions,
+  MAX_BATCH_SIZE,
+  MAX_EPOCHS,
+  REGRESSION_OPTIMIZERS,
+  type RegressionHyperparameters,
+  type RegressionOptimizer,
+  defaultHyperparameters,
+  resolveHyperparameters,
+} from './hyperparameters';
+export { type RegressionMetrics, regressionMetrics } from './metrics';
+export type { CancellationSignal, TrainingProgress } from './model-fitting';
+export { type InputColumn } from './preprocessing';
+export {
+  type PredictionBatch,
+  type PredictionOutput,
+  type Predictor,
+  compilePredictor,
+} from './predictor';
+export { Random } from './random';
+export { stratifiedSplit, trainValidationSplit } from './split';
+export { MAX_VALIDATION_SPLIT, type TrainingInput, type TrainingResult, train } from './train';
+export { TrainingError } from './training-error';

@@ -1,4 +1,4 @@
-import { trainValidationSplit } from './split';
+import { stratifiedSplit, trainValidationSplit } from './split';
 
 function sorted(indices: Uint32Array): number[] {
   return Array.from(indices).sort((a, b) => a - b);
@@ -51,5 +51,45 @@ describe('trainValidationSplit', () => {
     expect(() => trainValidationSplit(2.5, 0.2, 1)).toThrow(RangeError);
     expect(() => trainValidationSplit(10, 1.5, 1)).toThrow(RangeError);
     expect(() => trainValidationSplit(10, NaN, 1)).toThrow(RangeError);
+  });
+});
+
+describe('stratifiedSplit', () => {
+  // 60 rows of class 0, 30 of class 1, 10 of class 2, interleaved.
+  const labels = Int32Array.from({ length: 100 }, (_, i) => (i % 10 < 6 ? 0 : i % 10 < 9 ? 1 : 2));
+  const perClass = (rows: Uint32Array) =>
+    Array.from(rows).reduce((counts, row) => (counts[labels[row]]++, counts), [0, 0, 0]);
+
+  it("keeps each class's share in validation and the total at Math.round(rowCount * fraction)", () => {
+    const { train, validation } = stratifiedSplit(labels, 3, 0.2, 7);
+    expect(perClass(validation)).toEqual([12, 6, 2]);
+    expect(perClass(train)).toEqual([48, 24, 8]);
+  });
+
+  it('apportions the rounding by largest remainder, ties to the lower class', () => {
+    // Shares 0.25 × [3, 3, 2] = [0.75, 0.75, 0.5]; round(8 × 0.25) = 2 go to classes 0 and 1.
+    const small = Int32Array.from([0, 0, 0, 1, 1, 1, 2, 2]);
+    const { validation } = stratifiedSplit(small, 3, 0.25, 1);
+    expect(Array.from(validation, (row) => small[row]).sort()).toEqual([0, 1]);
+  });
+
+  it("never takes a class's last row, so every class is trained on", () => {
+    const rare = Int32Array.from([0, 0, 0, 0, 1]);
+    const { train, validation } = stratifiedSplit(rare, 2, 0.5, 3);
+    expect(Array.from(train, (row) => rare[row])).toContain(1);
+    expect(validation).toHaveLength(2);
+  });
+
+  it('is deterministic, covers every row once and returns ascending rows', () => {
+    const a = stratifiedSplit(labels, 3, 0.3, 11);
+    expect(stratifiedSplit(labels, 3, 0.3, 11)).toEqual(a);
+    expect(stratifiedSplit(labels, 3, 0.3, 12).validation).not.toEqual(a.validation);
+    const all = [...Array.from(a.train), ...Array.from(a.validation)].sort((x, y) => x - y);
+    expect(all).toEqual(Array.from({ length: 100 }, (_, i) => i));
+    expect(Array.from(a.validation)).toEqual(sorted(a.validation));
+  });
+
+  it('keeps every row for training when the fraction is 0', () => {
+    expect(stratifiedSplit(labels, 3, 0, 1).train).toHaveLength(100);
   });
 });

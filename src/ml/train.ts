@@ -1,48 +1,72 @@
-import { ARTIFACT_FORMAT, ModelArtifact, validateArtifact } from './artifact';
-import { mean } from './linalg';
 import {
-  CancellationSignal,
-  LinearRegressionHyperparameters,
-  TrainingProgress,
-  fitLinearRegression,
-} from './linear-regression';
+  ARTIFACT_FORMAT,
+  FeatureSpec,
+  LinearModelArtifactV2,
+  LogisticModelArtifactV2,
+  ModelArtifactV2,
+  encodedWidth,
+  validateArtifact,
+} from './artifact';
+import { ClassificationMetrics, ClassificationMetricsAccumulator } from './classification-metrics';
+import {
+  ALGORITHMS,
+  Algorithm,
+  ClassificationHyperparameters,
+  Hyperparameters,
+  RegressionHyperparameters,
+} from './hyperparameters';
+import { fitLinear } from './linear-regression';
+import { fitLogistic } from './logistic-regression';
 import { RegressionMetrics, regressionMetrics } from './metrics';
-import { compilePredictor } from './predictor';
-import { trainValidationSplit } from './split';
+import type { CancellationSignal, FitHooks, FitResult, TrainingProgress } from './model-fitting';
+import { InputColumn, compareStrings, encodeRows, fitPreprocessing } from './preprocessing';
+import { Predictor, PredictionOutput, compilePredictor } from './predictor';
+import { stratifiedSplit, trainValidationSplit } from './split';
 import { TrainingError } from './training-error';
-
-export { TrainingError } from './training-error';
-export type { CancellationSignal, TrainingProgress } from './linear-regression';
 
 export const MAX_VALIDATION_SPLIT = 0.9;
 
+/** A numeric target with more distinct values than this is not a column of class labels. */
+const MAX_NUMERIC_CLASSES = 100;
+/** Rows per predict call when scoring a split: bounds the memory of the batches. */
+const SCORING_CHUNK = 4096;
+
 export interface TrainingInput {
-  algorithm: 'linear-regression';
-  features: string[];
-  /** One per feature, each rowCount long, all finite. */
-  featureColumns: Float64Array[];
-  target: string;
-  targetColumn: Float64Array;
-  hyperparameters: LinearRegressionHyperparameters;
-  /** 0 <= validationSplit <= 0.9 */
+  algorithm: Algorithm;
+  /** Raw columns as the dataset stores them, each as long as the target. */
+  features: InputColumn[];
+  target: InputColumn;
+  /** Resolved by resolveHyperparameters for this algorithm: defaults filled in, validated. */
+  hyperparameters: Hyperparameters;
+  /** 0 <= validationSplit <= MAX_VALIDATION_SPLIT */
   validationSplit: number;
   seed: number;
 }
 
 export interface TrainingResult {
-  artifact: ModelArtifact;
+  /** Always the current format, modeldock/v2. */
+  artifact: ModelArtifactV2;
   /** validation is null when the validation split is empty. */
-  metrics: { train: RegressionMetrics; validation: RegressionMetrics | null };
-  /** Training loss L = 1/2m Σ(h(x) − y)²: at most 1000 evenly spaced points, the last included. */
+  metrics: {
+    train: RegressionMetrics | ClassificationMetrics;
+    validation: RegressionMetrics | ClassificationMetrics | null;
+  };
+  /** The fitter's: at most 1000 evenly spaced points, the last included. */
   lossHistory: number[];
+  /** At the same epochs as lossHistory when a validation split was monitored; else empty. */
+  validationLossHistory: number[];
   epochsRun: number;
+  stoppedEarly: boolean;
   trainRows: number;
   validationRows: number;
 }
 
+type Split = { train: Uint32Array; validation: Uint32Array };
+
 /**
- * Splits the rows, standardises the features on the training split only, fits, and scores both
- * splits through compilePredictor, the code path that serves predictions.
+ * Splits the rows, fits the preprocessing on the training split only, encodes both splits
+ * straight from the columns, fits, and scores both splits through compilePredictor, the code path
+ * that serves predictions.
  * Throws TrainingError with a message for the end user, TrainingError('cancelled') once
  * signal.aborted is set.
  */
@@ -52,9 +76,248 @@ export function train(
   signal?: CancellationSignal,
 ): TrainingResult {
   checkInput(input);
-  const { features, featureColumns, targetColumn, validationSplit } = input;
-  const rowCount = targetColumn.length;
-  const split = trainValidationSplit(rowCount, validationSplit, input.seed);
+  const hooks: FitHooks = { onProgress, signal, seed: input.seed };
+  return input.algorithm === 'logistic-regression'
+    ? trainClassifier(input, hooks)
+    : trainRegressor(input, hooks);
+}
+
+function trainRegressor(input: TrainingInput, hooks: FitHooks): TrainingResult {
+  const { features, validationSplit } = input;
+  const target = regressionTarget(input);
+  const split = checkSplit(
+    trainValidationSplit(target.length, validationSplit, input.seed),
+    target.length,
+    validationSplit,
+  );
+  const preprocessing = fitPreprocessing(features, split.train);
+  checkCancelled(hooks);
+  const validation = hasValidation(split, validationSplit);
+  const fit = fitLinear(
+    { x: encodeRows(features, preprocessing, split.train), y: gather(target, split.train) },
+    validation
+      ? {
+          x: encodeRows(features, preprocessing, split.validation),
+          y: gather(target, split.validation),
+        }
+      : null,
+    input.hyperparameters as RegressionHyperparameters,
+    hooks,
+  );
+  checkCancelled(hooks);
+  const artifact: LinearModelArtifactV2 = {
+    format: ARTIFACT_FORMAT,
+    algorithm: input.algorithm as LinearModelArtifactV2['algorithm'],
+    inputs: inputSpecs(features),
+    output: { name: input.target.name, type: 'number' },
+    preprocessing,
+    coefficients: Array.from(fit.coefficients),
+    intercept: fit.intercept,
+  };
+  const predictor = usablePredictor(artifact);
+  const score = (rows: Uint32Array): RegressionMetrics => {
+    const predictions = new Float64Array(rows.length);
+    predictInChunks(predictor, features, rows, (start, output) => {
+      predictions.set((output as { values: Float64Array }).values, start);
+    });
+    return regressionMetrics(gather(target, rows), predictions);
+  };
+  return result(artifact, fit, split, score);
+}
+
+function trainClassifier(input: TrainingInput, hooks: FitHooks): TrainingResult {
+  const { features, validationSplit } = input;
+  const { classes, labels } = classLabels(input.target);
+  const split = checkSplit(
+    stratifiedSplit(labels, classes.length, validationSplit, input.seed),
+    labels.length,
+    validationSplit,
+  );
+  const hyperparameters = input.hyperparameters as ClassificationHyperparameters;
+  const y = gatherLabels(labels, split.train);
+  const sampleWeights = classWeights(hyperparameters.classWeight, classes, y);
+  const preprocessing = fitPreprocessing(features, split.train);
+  checkCancelled(hooks);
+  const validation = hasValidation(split, validationSplit);
+  const fit = fitLogistic(
+    { x: encodeRows(features, preprocessing, split.train), y, sampleWeights },
+    validation
+      ? {
+          x: encodeRows(features, preprocessing, split.validation),
+          y: gatherLabels(labels, split.validation),
+        }
+      : null,
+    classes.length,
+    hyperparameters,
+    hooks,
+  );
+  checkCancelled(hooks);
+  const weightRows = classes.length === 2 ? 1 : classes.length;
+  const cols = encodedWidth(preprocessing);
+  const artifact: LogisticModelArtifactV2 = {
+    format: ARTIFACT_FORMAT,
+    algorithm: 'logistic-regression',
+    inputs: inputSpecs(features),
+    output: { name: input.target.name, type: input.target.type },
+    preprocessing,
+    classes,
+    weights: Array.from({ length: weightRows }, (_, k) =>
+      Array.from(fit.weights.subarray(k * cols, (k + 1) * cols)),
+    ),
+    intercepts: Array.from(fit.intercepts),
+  };
+  const predictor = usablePredictor(artifact);
+  const score = (rows: Uint32Array): ClassificationMetrics => {
+    const accumulator = new ClassificationMetricsAccumulator(classes);
+    predictInChunks(predictor, features, rows, (start, output) => {
+      const { probabilities } = output as { probabilities: Float64Array };
+      accumulator.add(
+        gatherLabels(labels, rows.subarray(start, start + probabilities.length / classes.length)),
+        probabilities,
+      );
+    });
+    return accumulator.result();
+  };
+  return result(artifact, fit, split, score);
+}
+
+function result(
+  artifact: ModelArtifactV2,
+  fit: FitResult,
+  split: Split,
+  score: (rows: Uint32Array) => RegressionMetrics | ClassificationMetrics,
+): TrainingResult {
+  return {
+    artifact,
+    metrics: {
+      train: score(split.train),
+      validation: split.validation.length > 0 ? score(split.validation) : null,
+    },
+    lossHistory: fit.lossHistory,
+    validationLossHistory: fit.validationLossHistory,
+    epochsRun: fit.epochsRun,
+    stoppedEarly: fit.stoppedEarly,
+    trainRows: split.train.length,
+    validationRows: split.validation.length,
+  };
+}
+
+/** Validation rows go to the fitter (for early stopping) only when the user asked for a split. */
+function hasValidation(split: Split, validationSplit: number): boolean {
+  return validationSplit > 0 && split.validation.length > 0;
+}
+
+function checkCancelled(hooks: FitHooks): void {
+  if (hooks.signal?.aborted) {
+    throw new TrainingError('cancelled');
+  }
+}
+
+function inputSpecs(features: InputColumn[]): FeatureSpec[] {
+  return features.map(({ name, type }) => ({ name, type }));
+}
+
+/** Extreme data can overflow the folded weights; never hand out a model that import would refuse. */
+function usablePredictor(artifact: ModelArtifactV2): Predictor {
+  const check = validateArtifact(artifact);
+  if (check.errors) {
+    throw new TrainingError(
+      `Training produced a model that cannot be used: ${check.errors[0].message} ` +
+        'Check the feature values for extreme magnitudes.',
+    );
+  }
+  return compilePredictor(artifact);
+}
+
+/** Feeds `rows` to the predictor in chunks, as the service would send them, raw values in. */
+function predictInChunks(
+  predictor: Predictor,
+  features: InputColumn[],
+  rows: Uint32Array,
+  consume: (start: number, output: PredictionOutput) => void,
+): void {
+  const n = features.length;
+  const chunk = Math.min(SCORING_CHUNK, rows.length);
+  const numbers = new Float64Array(chunk * n);
+  const strings: (string | null)[] | null = features.some((f) => f.type === 'string')
+    ? new Array<string | null>(chunk * n).fill(null)
+    : null;
+  for (let start = 0; start < rows.length; start += chunk) {
+    const count = Math.min(chunk, rows.length - start);
+    // One loop per column type keeps each loop's element access monomorphic.
+    features.forEach((feature, j) => {
+      if (feature.type === 'number') {
+        const values = feature.values;
+        for (let i = 0, k = j; i < count; i++, k += n) numbers[k] = values[rows[start + i]];
+      } else {
+        const values = feature.values;
+        const target = strings as (string | null)[];
+        for (let i = 0, k = j; i < count; i++, k += n) target[k] = values[rows[start + i]];
+      }
+    });
+    if (strings && count < chunk) {
+      strings.length = count * n;
+    }
+    consume(
+      start,
+      predictor.predict({ rowCount: count, numbers: numbers.subarray(0, count * n), strings }),
+    );
+  }
+}
+
+function checkInput(input: TrainingInput): void {
+  const { algorithm, features, target, validationSplit } = input;
+  if (!ALGORITHMS.includes(algorithm)) {
+    throw new TrainingError(`Unsupported algorithm "${algorithm}"; use ${ALGORITHMS.join(', ')}.`);
+  }
+  if (features.length === 0) {
+    throw new TrainingError('Select at least one feature column to train on.');
+  }
+  const seen = new Set<string>();
+  for (const { name } of features) {
+    if (name.trim() === '') {
+      throw new TrainingError('Feature names must not be empty.');
+    }
+    if (seen.has(name)) {
+      throw new TrainingError(`Feature "${name}" is listed more than once.`);
+    }
+    seen.add(name);
+  }
+  if (seen.has(target.name)) {
+    throw new TrainingError(`The target "${target.name}" cannot also be a feature.`);
+  }
+  if (!(validationSplit >= 0 && validationSplit <= MAX_VALIDATION_SPLIT)) {
+    throw new TrainingError(
+      `validationSplit must be between 0 and ${MAX_VALIDATION_SPLIT}, got ${validationSplit}.`,
+    );
+  }
+  const rowCount = target.values.length;
+  for (const feature of features) {
+    if (feature.values.length !== rowCount) {
+      throw new RangeError(
+        `Feature column "${feature.name}" has ${feature.values.length} rows ` +
+          `but the target has ${rowCount}.`,
+      );
+    }
+    // NaN is a missing value to impute, but an infinity has no sensible imputation or scale.
+    if (feature.type === 'number') {
+      checkFinite(feature.name, feature.values);
+    }
+  }
+}
+
+function checkFinite(name: string, values: Float64Array): void {
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (v === Infinity || v === -Infinity) {
+      throw new TrainingError(
+        `Column "${name}" has an infinite value (${v}) in data row ${i + 1}.`,
+      );
+    }
+  }
+}
+
+function checkSplit(split: Split, rowCount: number, validationSplit: number): Split {
   const trainRows = split.train.length;
   if (trainRows < 2) {
     const leaves =
@@ -66,174 +329,124 @@ export function train(
         `row${rowCount === 1 ? '' : 's'}${leaves}.`,
     );
   }
-
-  const means: number[] = [];
-  const scales: number[] = [];
-  const standardized = featureColumns.map((column) => {
-    const z = gather(column, split.train);
-    const { mean: mu, scale } = standardizeInPlace(z);
-    means.push(mu);
-    scales.push(scale);
-    return z;
-  });
-  const fit = fitLinearRegression(
-    standardized,
-    gather(targetColumn, split.train),
-    input.hyperparameters,
-    onProgress,
-    signal,
-  );
-
-  const artifact: ModelArtifact = {
-    format: ARTIFACT_FORMAT,
-    algorithm: 'linear-regression',
-    inputs: features.map((name) => ({ name, type: 'number' })),
-    output: { name: input.target, type: 'number' },
-    preprocessing: { standardize: { mean: means, scale: scales } },
-    coefficients: Array.from(fit.coefficients),
-    intercept: fit.intercept,
-  };
-  // Extreme data can overflow the folded weights; never hand out a model that import would refuse.
-  const check = validateArtifact(artifact);
-  if (check.errors) {
-    throw new TrainingError(
-      `Training produced a model that cannot be used: ${check.errors[0].message} ` +
-        'Check the feature values for extreme magnitudes.',
-    );
-  }
-
-  const predictor = compilePredictor(artifact);
-  const evaluate = (rows: Uint32Array): RegressionMetrics =>
-    regressionMetrics(
-      gather(targetColumn, rows),
-      predictor.predict(rowMajor(featureColumns, rows), rows.length),
-    );
-  return {
-    artifact,
-    metrics: {
-      train: evaluate(split.train),
-      validation: split.validation.length > 0 ? evaluate(split.validation) : null,
-    },
-    lossHistory: fit.lossHistory,
-    epochsRun: fit.epochsRun,
-    trainRows,
-    validationRows: split.validation.length,
-  };
+  return split;
 }
 
-function checkInput(input: TrainingInput): void {
-  const { algorithm, features, featureColumns, target, targetColumn, validationSplit } = input;
-  if (algorithm !== 'linear-regression') {
+function regressionTarget({ algorithm, target }: TrainingInput): Float64Array {
+  if (target.type === 'string') {
     throw new TrainingError(
-      `Unsupported algorithm "${algorithm}"; the supported algorithm is "linear-regression".`,
+      `The target "${target.name}" holds text, but ${algorithm} predicts a number; ` +
+        'use logistic-regression for class labels.',
     );
   }
-  if (features.length === 0) {
-    throw new TrainingError('Select at least one feature column to train on.');
-  }
-  if (featureColumns.length !== features.length) {
-    throw new RangeError(
-      `Got ${features.length} feature names but ${featureColumns.length} feature columns.`,
-    );
-  }
-  const seen = new Set<string>();
-  for (const name of features) {
-    if (name.trim() === '') {
-      throw new TrainingError('Feature names must not be empty.');
-    }
-    if (seen.has(name)) {
-      throw new TrainingError(`Feature "${name}" is listed more than once.`);
-    }
-    seen.add(name);
-  }
-  if (seen.has(target)) {
-    throw new TrainingError(`The target "${target}" cannot also be a feature.`);
-  }
-  if (!(validationSplit >= 0 && validationSplit <= MAX_VALIDATION_SPLIT)) {
+  const values = target.values;
+  checkFinite(target.name, values);
+  const missing = countMissing(target);
+  if (missing > 0) {
     throw new TrainingError(
-      `validationSplit must be between 0 and ${MAX_VALIDATION_SPLIT}, got ${validationSplit}.`,
+      `The target "${target.name}" is missing in ${missing} of ${values.length} rows; ` +
+        `${algorithm} needs a number in every row. Fill them in or remove those rows.`,
     );
   }
-  checkHyperparameters(input.hyperparameters);
-
-  const rowCount = targetColumn.length;
-  featureColumns.forEach((column, j) => {
-    if (column.length !== rowCount) {
-      throw new RangeError(
-        `Feature column "${features[j]}" has ${column.length} rows but the target has ${rowCount}.`,
-      );
-    }
-  });
-  // Callers validate the data, but a stray NaN would otherwise surface as a misleading divergence.
-  const columns = [...featureColumns, targetColumn];
-  const names = [...features, target];
-  columns.forEach((column, j) => {
-    for (let i = 0; i < column.length; i++) {
-      if (!Number.isFinite(column[i])) {
-        throw new TrainingError(
-          `Column "${names[j]}" has a non-numeric or infinite value (${column[i]}) ` +
-            `in data row ${i + 1}.`,
-        );
-      }
-    }
-  });
+  return values;
 }
 
-function checkHyperparameters({
-  optimizer,
-  learningRate,
-  epochs,
-  tolerance,
-}: LinearRegressionHyperparameters): void {
-  if (optimizer === 'normal-equation') {
-    return;
+function countMissing(column: InputColumn): number {
+  let missing = 0;
+  if (column.type === 'number') {
+    for (const v of column.values) if (v !== v) missing++;
+  } else {
+    for (const v of column.values) if (v === null) missing++;
   }
-  if (optimizer !== 'gradient-descent') {
-    throw new TrainingError(
-      `Unsupported optimizer "${optimizer}"; use "gradient-descent" or "normal-equation".`,
-    );
-  }
-  if (!(Number.isFinite(learningRate) && learningRate > 0)) {
-    throw new TrainingError(`learningRate must be a positive number, got ${learningRate}.`);
-  }
-  if (!(Number.isInteger(epochs) && epochs >= 1)) {
-    throw new TrainingError(`epochs must be a whole number of at least 1, got ${epochs}.`);
-  }
-  if (!(Number.isFinite(tolerance) && tolerance >= 0)) {
-    throw new TrainingError(
-      `tolerance must be 0 (disabled) or a positive number, got ${tolerance}.`,
-    );
-  }
+  return missing;
 }
 
 /**
- * (x − mean) / scale with the population standard deviation as scale, like scikit-learn's
- * StandardScaler: a constant column gets scale 1 (and exact zeros, its mean being its value).
+ * Class labels sorted like scikit-learn's (numbers ascending, strings lexicographically), each
+ * row's label as an index into them.
  */
-function standardizeInPlace(values: Float64Array): { mean: number; scale: number } {
-  const m = values.length;
-  let min = values[0];
-  let max = values[0];
-  for (let i = 1; i < m; i++) {
-    const v = values[i];
-    if (v < min) min = v;
-    if (v > max) max = v;
+function classLabels(target: InputColumn): { classes: (string | number)[]; labels: Int32Array } {
+  const rowCount = target.values.length;
+  const missing = countMissing(target);
+  if (missing > 0) {
+    throw new TrainingError(
+      `The target "${target.name}" has no class label in ${missing} of ${rowCount} rows; ` +
+        'fill them in or remove those rows.',
+    );
   }
-  const mu = min === max ? min : mean(values);
-  let deviation = 0;
-  let squares = 0;
-  for (let i = 0; i < m; i++) {
-    const d = values[i] - mu;
-    deviation += d;
-    squares += d * d;
+  if (target.type === 'number') {
+    checkFinite(target.name, target.values);
   }
-  // Corrected two-pass variance: subtracting the leftover deviation removes the mean's rounding.
-  const variance = (squares - (deviation * deviation) / m) / m;
-  const scale = variance > 0 ? Math.sqrt(variance) : 1;
-  for (let i = 0; i < m; i++) {
-    values[i] = (values[i] - mu) / scale;
+  // Missing labels were refused above.
+  const values = target.values as ArrayLike<string | number>;
+  const distinct = new Map<string | number, number>();
+  for (let i = 0; i < rowCount; i++) {
+    distinct.set(values[i], 0);
   }
-  return { mean: mu, scale };
+  const classes = [...distinct.keys()];
+  if (target.type === 'number') {
+    (classes as number[]).sort((a, b) => a - b);
+  } else {
+    (classes as string[]).sort(compareStrings);
+  }
+  const count = classes.length;
+  if (count < 2) {
+    throw new TrainingError(
+      `The target "${target.name}" has a single class (${JSON.stringify(classes[0] ?? null)}); ` +
+        'logistic-regression needs at least 2 classes to tell apart.',
+    );
+  }
+  // A label column repeats its values; mostly distinct values are a measurement or an identifier.
+  const tooMany = count > 2 && count > rowCount / 2;
+  if (target.type === 'number' && (tooMany || count > MAX_NUMERIC_CLASSES)) {
+    throw new TrainingError(
+      `The target "${target.name}" has ${count} distinct values in ${rowCount} rows, too many ` +
+        'to be class labels; to predict a number, use linear-regression.',
+    );
+  }
+  if (tooMany) {
+    throw new TrainingError(
+      `The target "${target.name}" has ${count} distinct labels in ${rowCount} rows; ` +
+        'logistic-regression needs class labels that repeat, such as "yes"/"no".',
+    );
+  }
+  classes.forEach((label, c) => distinct.set(label, c));
+  const labels = new Int32Array(rowCount);
+  for (let i = 0; i < rowCount; i++) {
+    labels[i] = distinct.get(values[i]) as number;
+  }
+  return { classes, labels };
+}
+
+/**
+ * classWeight as a weight per training row: `balanced` is n / (classes × count) as
+ * scikit-learn's; a map gives weights by label (as a string), 1 for the classes it leaves out.
+ */
+function classWeights(
+  classWeight: ClassificationHyperparameters['classWeight'],
+  classes: (string | number)[],
+  y: Int32Array,
+): Float64Array | null {
+  if (classWeight === 'none') {
+    return null;
+  }
+  const counts = new Float64Array(classes.length);
+  for (const c of y) counts[c]++;
+  let perClass: number[];
+  if (classWeight === 'balanced') {
+    perClass = classes.map((_, c) => y.length / (classes.length * counts[c]));
+  } else {
+    const names = classes.map(String);
+    const unknown = Object.keys(classWeight).filter((label) => !names.includes(label));
+    if (unknown.length > 0) {
+      throw new TrainingError(
+        `classWeight names ${unknown.map((l) => JSON.stringify(l)).join(', ')}, not a class of ` +
+          `the target; the classes are ${names.map((l) => JSON.stringify(l)).join(', ')}.`,
+      );
+    }
+    perClass = names.map((label) => (Object.hasOwn(classWeight, label) ? classWeight[label] : 1));
+  }
+  return Float64Array.from(y, (c) => perClass[c]);
 }
 
 function gather(column: Float64Array, rows: Uint32Array): Float64Array {
@@ -244,13 +457,10 @@ function gather(column: Float64Array, rows: Uint32Array): Float64Array {
   return out;
 }
 
-function rowMajor(columns: Float64Array[], rows: Uint32Array): Float64Array {
-  const n = columns.length;
-  const out = new Float64Array(rows.length * n);
-  columns.forEach((column, j) => {
-    for (let i = 0, k = j; i < rows.length; i++, k += n) {
-      out[k] = column[rows[i]];
-    }
-  });
+function gatherLabels(labels: Int32Array, rows: Uint32Array): Int32Array {
+  const out = new Int32Array(rows.length);
+  for (let i = 0; i < rows.length; i++) {
+    out[i] = labels[rows[i]];
+  }
   return out;
 }

@@ -6,7 +6,7 @@ import { ConflictError, InvalidInputError, NotFoundError } from '../common/error
 import { NAME_PATTERN, NAME_RULE } from '../common/names';
 import { Page } from '../common/pagination';
 import { TransactionsService } from '../database/transactions.service';
-import { ARTIFACT_FORMAT, validateArtifact } from '../ml';
+import { ARTIFACT_FORMATS, validateArtifact } from '../ml';
 import { ModelAlias } from './model-alias.entity';
 import { ModelVersion, VersionStatus } from './model-version.entity';
 import { RegisteredModel } from './registered-model.entity';
@@ -316,7 +316,7 @@ export class ModelsService {
       }));
       const more = errors.length > 1 ? ` (${errors.length} problems, all listed in errors)` : '';
       throw new InvalidInputError(
-        `The artifact is not a valid ${ARTIFACT_FORMAT} document${more}: ${errors[0].message}`,
+        `The artifact is not a valid ${ARTIFACT_FORMATS.join(' or ')} document${more}: ${errors[0].message}`,
         errors,
       );
     }

@@ -26,7 +26,11 @@ export class PredictResponse {
   predictions: (number | string)[];
 
   /** Classifiers only: the probability of each class, in `classes` order, per instance. */
-  @ApiPropertyOptional({ example: [[0.91, 0.07, 0.02]] })
+  @ApiPropertyOptional({
+    type: 'array',
+    items: { type: 'array', items: { type: 'number' } },
+    example: [[0.91, 0.07, 0.02]],
+  })
   probabilities?: number[][];
 
   /** Classifiers only: the class labels. */
