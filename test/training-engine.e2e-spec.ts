@@ -101,6 +101,17 @@ describe('training engine: algorithms, preprocessing and hyperparameters over HT
 
   it('imputes missing values and one-hot encodes strings like a scikit-learn pipeline', async () => {
     const sklearn = reference('mixed.sklearn.json');
+    const emptyCells = (j: number) =>
+      fixture('mixed.csv')
+        .trim()
+        .split('\n')
+        .slice(1)
+        .filter((line) => line.split(',')[j] === '').length;
+    const dataset = await api.request('GET', `/v1/datasets/${datasets.mixed}`);
+    expect(dataset.body.columns.map((c: { missing: number }) => c.missing)).toEqual(
+      [0, 1, 2, 3].map(emptyCells),
+    );
+    expect(emptyCells(1)).toBeGreaterThan(0);
     const job = await train({
       model: 'mixed',
       dataset: datasets.mixed,

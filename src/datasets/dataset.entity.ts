@@ -1,5 +1,5 @@
 import { Column, CreateDateColumn, Entity, PrimaryColumn } from 'typeorm';
-import type { ColumnType } from './tabular-data';
+import type { ColumnSummary } from './column-stats';
 
 @Entity('datasets')
 export class Dataset {
@@ -13,7 +13,7 @@ export class Dataset {
   rowCount: number;
 
   @Column({ type: 'simple-json' })
-  columns: { name: string; type: ColumnType }[];
+  columns: ColumnSummary[];
 
   /** sha256 of the canonical columnar encoding: equal for equal tables, whatever the upload format. */
   @Column({ type: 'varchar', length: 64 })

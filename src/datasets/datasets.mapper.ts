@@ -6,7 +6,7 @@ export function toDatasetResponse(dataset: Dataset): DatasetResponse {
     id: dataset.id,
     name: dataset.name,
     rowCount: dataset.rowCount,
-    columns: dataset.columns,
+    columns: dataset.columns.map(({ name, type, missing }) => ({ name, type, missing })),
     checksum: dataset.checksum,
     sizeBytes: dataset.sizeBytes,
     createdAt: dataset.createdAt.toISOString(),

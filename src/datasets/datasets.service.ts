@@ -5,6 +5,7 @@ import { Repository } from 'typeorm';
 import { ConflictError, InvalidInputError, NotFoundError } from '../common/errors';
 import { NAME_PATTERN, NAME_RULE } from '../common/names';
 import { Page } from '../common/pagination';
+import { summarizeColumn } from './column-stats';
 import { checksumOf, decodeTabularData, encodeTabularData, sliceRows } from './column-codec';
 import { parseCsv, parseRecords, parseRows } from './dataset-parser';
 import { Dataset } from './dataset.entity';
@@ -35,7 +36,7 @@ export class DatasetsService {
       createdAt: new Date(),
       name,
       rowCount: data.rowCount,
-      columns: data.columns.map(({ name, type }) => ({ name, type })),
+      columns: data.columns.map(summarizeColumn),
       checksum: checksumOf(content),
       sizeBytes: content.length,
       content,

@@ -1,46 +1,25 @@
 import { FieldError, InvalidInputError } from '../common/errors';
-import { Column, TabularData } from '../datasets/tabular-data';
+import { ColumnSummary, DISTINCT_COUNT_CAP } from '../datasets/column-stats';
 import { Algorithm } from '../ml/hyperparameters';
 
 /** One-hot encoding a column with more distinct values than this would blow up the model. */
-export const MAX_CATEGORIES = 1000;
+export const MAX_CATEGORIES = DISTINCT_COUNT_CAP;
 /** More distinct labels than this is a regression target, not classes. */
 export const MAX_CLASSES = 100;
 
-function missingCount(column: Column): number {
-  let missing = 0;
-  if (column.type === 'number') {
-    for (const value of column.values) if (Number.isNaN(value)) missing++;
-  } else {
-    for (const value of column.values) if (value === null) missing++;
-  }
-  return missing;
-}
-
-/** Distinct non-missing values, counting no further than `limit + 1`. */
-function distinctCount(column: Column, limit: number): number {
-  const seen = new Set<number | string>();
-  for (const value of column.values) {
-    if (value === null || (typeof value === 'number' && Number.isNaN(value))) continue;
-    seen.add(value);
-    if (seen.size > limit) break;
-  }
-  return seen.size;
-}
-
 /**
- * Checks a job's columns against its dataset before it is queued, so a mismatch is a 400 that says
+ * Checks a job's columns against its dataset's column summaries before it is queued, so a mismatch is a 400 that says
  * which column breaks which rule and what to do, not a failed job later. Missing feature values
  * are fine: the model imputes them (mean, or most frequent for strings).
  */
 export function checkTrainingColumns(
-  data: TabularData,
+  columns: ColumnSummary[],
   algorithm: Algorithm,
   target: string,
   features: string[],
 ): void {
-  const byName = new Map(data.columns.map((column) => [column.name, column]));
-  const available = data.columns.map((c) => c.name).join(', ');
+  const byName = new Map(columns.map((column) => [column.name, column]));
+  const available = columns.map((c) => c.name).join(', ');
   const errors: FieldError[] = [];
   if (features.length === 0) {
     errors.push({ field: 'features', message: 'needs at least one feature column' });
@@ -51,7 +30,7 @@ export function checkTrainingColumns(
     if (name === target) errors.push({ field, message: `${name} is the target; remove it` });
     else if (!column)
       errors.push({ field, message: `no column ${name}; columns are ${available}` });
-    else if (column.type === 'string' && distinctCount(column, MAX_CATEGORIES) > MAX_CATEGORIES) {
+    else if (column.type === 'string' && column.distinct > MAX_CATEGORIES) {
       errors.push({
         field,
         message: `column ${name} has more than ${MAX_CATEGORIES} distinct strings, too many to one-hot encode; drop it or group its values`,
@@ -63,7 +42,7 @@ export function checkTrainingColumns(
   if (!column) {
     errors.push({ field: 'target', message: `no column ${target}; columns are ${available}` });
   } else {
-    const missing = missingCount(column);
+    const missing = column.missing;
     if (missing > 0) {
       errors.push({
         field: 'target',
@@ -71,7 +50,7 @@ export function checkTrainingColumns(
       });
     }
     if (algorithm === 'logistic-regression') {
-      if (distinctCount(column, MAX_CLASSES) > MAX_CLASSES) {
+      if (column.distinct > MAX_CLASSES) {
         errors.push({
           field: 'target',
           message: `column ${target} has more than ${MAX_CLASSES} distinct values: it looks like a quantity, use linear-regression or ridge-regression`,

@@ -156,7 +156,13 @@ export class TrainingRunner implements OnApplicationBootstrap, OnModuleDestroy {
         },
         progressPort: port2,
       };
-      const outcome = await this.pool.run(task, { transferList: [port2], signal });
+      // Move the numeric columns to the worker instead of copying them (hundreds of MB on big
+      // datasets); the decoded arrays each own their buffer and are not used here again.
+      const buffers = new Set<ArrayBuffer>();
+      for (const input of [task.input.target, ...task.input.features]) {
+        if (input.type === 'number') buffers.add(input.values.buffer as ArrayBuffer);
+      }
+      const outcome = await this.pool.run(task, { transferList: [port2, ...buffers], signal });
       await progress.stop();
       if (outcome.ok) await this.succeed(job, dataset, outcome.result);
       else

@@ -33,26 +33,24 @@ export class TrainingService implements OnModuleInit {
 
   /** Validates the request against its dataset, records the job as queued and wakes the runner. */
   async create(request: CreateTrainingJobRequest): Promise<TrainingJob> {
-    const { dataset, data } = await this.datasets
-      .loadData(request.dataset)
-      .catch((error: unknown) => {
-        if (error instanceof NotFoundError) {
-          throw new InvalidInputError(
-            `Dataset ${request.dataset} does not exist; upload one with POST /v1/datasets.`,
-            [{ field: 'dataset', message: 'does not exist' }],
-          );
-        }
-        throw error;
-      });
+    const dataset = await this.datasets.get(request.dataset).catch((error: unknown) => {
+      if (error instanceof NotFoundError) {
+        throw new InvalidInputError(
+          `Dataset ${request.dataset} does not exist; upload one with POST /v1/datasets.`,
+          [{ field: 'dataset', message: 'does not exist' }],
+        );
+      }
+      throw error;
+    });
     const hyperparameters = resolveJobHyperparameters(request.algorithm, request.hyperparameters);
     const validationSplit = request.validationSplit ?? DEFAULT_VALIDATION_SPLIT;
     const features =
       request.features ?? dataset.columns.map((c) => c.name).filter((n) => n !== request.target);
-    checkTrainingColumns(data, request.algorithm, request.target, features);
-    const trainRows = data.rowCount - Math.round(data.rowCount * validationSplit);
+    checkTrainingColumns(dataset.columns, request.algorithm, request.target, features);
+    const trainRows = dataset.rowCount - Math.round(dataset.rowCount * validationSplit);
     if (trainRows < MIN_TRAIN_ROWS) {
       throw new InvalidInputError(
-        `Only ${trainRows} of ${data.rowCount} rows are left for training with validationSplit ${validationSplit}; ` +
+        `Only ${trainRows} of ${dataset.rowCount} rows are left for training with validationSplit ${validationSplit}; ` +
           `at least ${MIN_TRAIN_ROWS} are needed. Lower validationSplit or upload more rows.`,
         [{ field: 'validationSplit', message: 'leaves too few training rows' }],
       );

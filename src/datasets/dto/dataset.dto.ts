@@ -9,6 +9,10 @@ export class DatasetColumnResponse {
 
   @ApiProperty({ enum: ['number', 'string'], example: 'number' })
   type: 'number' | 'string';
+
+  /** Missing (empty) cells; training imputes them in features. */
+  @ApiProperty({ example: 0 })
+  missing: number;
 }
 
 export class DatasetResponse {
