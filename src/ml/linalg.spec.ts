@@ -1,13 +1,23 @@
 import {
+  centredCrossProducts,
+  centredLeastSquares,
   choleskySolve,
   dot,
-  gramMatrix,
   largestEigenvalue,
   mean,
-  minimumNormLeastSquares,
 } from './linalg';
+import type { DesignMatrix } from './model-fitting';
 
 const f64 = (values: number[]) => Float64Array.from(values);
+
+/** A row-major matrix from its columns. */
+function fromColumns(columns: number[][]): DesignMatrix {
+  const rows = columns[0].length;
+  const cols = columns.length;
+  const data = new Float64Array(rows * cols);
+  columns.forEach((column, j) => column.forEach((v, i) => (data[i * cols + j] = v)));
+  return { data, rows, cols };
+}
 
 describe('dot', () => {
   it('sums products for lengths that are and are not multiples of the unroll width', () => {
@@ -26,15 +36,44 @@ describe('mean', () => {
   });
 });
 
-describe('gramMatrix', () => {
-  it('computes the symmetric XᵀX from columns (hand-computed)', () => {
-    const gram = gramMatrix([f64([1, 2, 3]), f64([0, 1, -1])]);
-    expect(Array.from(gram)).toEqual([14, -1, -1, 2]);
+describe('centredCrossProducts', () => {
+  it('gives the means and the centred XᵀX, Xᵀy and yᵀy (hand-computed)', () => {
+    // Columns [1, 2, 3] and [0, 1, -1] (means 2 and 0), y = [1, 1, 4] (mean 2).
+    const products = centredCrossProducts(
+      fromColumns([
+        [1, 2, 3],
+        [0, 1, -1],
+      ]),
+      f64([1, 1, 4]),
+    );
+    expect(Array.from(products.means)).toEqual([2, 0]);
+    expect(products.yMean).toBe(2);
+    expect(Array.from(products.gram)).toEqual([2, -1, -1, 2]);
+    expect(Array.from(products.xty)).toEqual([3, -3]);
+    expect(products.yty).toBe(6);
+    expect(products.rows).toBe(3);
   });
 
-  it('calls the checkpoint once per column so a long job can be interrupted', () => {
+  it('keeps every digit of small variations around a large offset', () => {
+    // Uncentred, x·x − m·μ² would lose everything here: the squares are ~1e24 and ε·1e24 ≫ 2.
+    const products = centredCrossProducts(
+      fromColumns([[1e12 + 1, 1e12 - 1, 1e12 + 1, 1e12 - 1]]),
+      f64([5, 3, 5, 3]),
+    );
+    expect(products.means[0]).toBe(1e12);
+    expect(products.gram[0]).toBe(4);
+    expect(products.xty[0]).toBe(4);
+    expect(products.yty).toBe(4);
+  });
+
+  it('calls the checkpoint every 65536 rows so a long pass can be interrupted', () => {
     const checkpoint = jest.fn();
-    gramMatrix([f64([1]), f64([2]), f64([3])], checkpoint);
+    const rows = 200000;
+    centredCrossProducts(
+      { data: new Float64Array(rows), rows, cols: 1 },
+      new Float64Array(rows),
+      checkpoint,
+    );
     expect(checkpoint).toHaveBeenCalledTimes(3);
   });
 });
@@ -70,17 +109,23 @@ describe('choleskySolve', () => {
   });
 });
 
-describe('minimumNormLeastSquares', () => {
+describe('centredLeastSquares', () => {
+  const solve = (columns: number[][], y: number[], l2 = 0) => {
+    const x = fromColumns(columns);
+    const products = centredCrossProducts(x, f64(y));
+    return centredLeastSquares(x, f64(y), products.means, products.yMean, l2);
+  };
+
   it('splits the weight of a duplicated column equally (the minimum-norm solution)', () => {
-    const a = f64([1, -1, 0, 0]);
-    const b = f64([0, 0, 1, -1]);
-    const w = minimumNormLeastSquares([a, a, b], f64([2, -2, 3, -3]));
+    const a = [1, -1, 0, 0];
+    const b = [0, 0, 1, -1];
+    const w = solve([a, a, b], [2, -2, 3, -3]);
     expect(Array.from(w).map((v) => Number(v.toFixed(12)))).toEqual([1, 1, 3]);
   });
 
   it('weights a scaled copy by its scale: min |w| subject to w1 + 2 w2 = 2 is (0.4, 0.8)', () => {
-    const a = f64([1, -1, 2, -2]);
-    const w = minimumNormLeastSquares(
+    const a = [1, -1, 2, -2];
+    const w = solve(
       [a, a.map((v) => 2 * v)],
       a.map((v) => 2 * v),
     );
@@ -88,20 +133,34 @@ describe('minimumNormLeastSquares', () => {
     expect(w[1]).toBeCloseTo(0.8, 12);
   });
 
-  it('gives a zero weight to an all-zero column', () => {
-    const w = minimumNormLeastSquares([f64([0, 0, 0]), f64([1, 0, -1])], f64([2, 0, -2]));
+  it('gives a zero weight to a constant column', () => {
+    const w = solve(
+      [
+        [5, 5, 5],
+        [1, 0, -1],
+      ],
+      [2, 0, -2],
+    );
     expect(w[0]).toBe(0);
     expect(w[1]).toBeCloseTo(2, 14);
   });
 
-  it('agrees with the normal equations on a full-rank overdetermined problem', () => {
-    const x1 = f64([1, 2, 3, 4, 5]);
-    const x2 = f64([2, -1, 0, 3, 1]);
+  it('agrees with the centred normal equations on a full-rank problem, with and without l2', () => {
+    const x = fromColumns([
+      [1, 2, 3, 4, 5],
+      [2, -1, 0, 3, 1],
+    ]);
     const y = f64([1, 3, 2, 5, 4]);
-    const w = minimumNormLeastSquares([x1, x2], y);
-    const normal = choleskySolve(gramMatrix([x1, x2]), f64([dot(x1, y), dot(x2, y)]), 2, 1e-8);
-    expect(w[0]).toBeCloseTo(normal?.[0] ?? NaN, 13);
-    expect(w[1]).toBeCloseTo(normal?.[1] ?? NaN, 13);
+    const products = centredCrossProducts(x, y);
+    for (const l2 of [0, 0.5]) {
+      const system = Float64Array.from(products.gram);
+      system[0] += l2;
+      system[3] += l2;
+      const normal = choleskySolve(system, products.xty, 2, 1e-8);
+      const w = centredLeastSquares(x, y, products.means, products.yMean, l2);
+      expect(w[0]).toBeCloseTo(normal?.[0] ?? NaN, 13);
+      expect(w[1]).toBeCloseTo(normal?.[1] ?? NaN, 13);
+    }
   });
 });
 

@@ -1,9 +1,15 @@
-// Small dense linear algebra over Float64Array. Matrices are n×n, row-major; data sets are stored
-// as one Float64Array per column, the layout training already has.
+// Small dense linear algebra over Float64Array. Matrices are n×n, row-major; data sets are
+// row-major design matrices (see model-fitting.ts).
+import type { DesignMatrix } from './model-fitting';
 
 const EPS = Number.EPSILON;
 const MAX_JACOBI_SWEEPS = 60;
 const POWER_ITERATIONS = 100;
+// Rows summed into a partial result before it joins the total: keeps rounding error growing with
+// the number of blocks rather than rows, and is how often long passes call their checkpoint.
+const BLOCK_ROWS = 4096;
+const BLOCKS_PER_CHECKPOINT = 16;
+const GROUP_ROWS = 8;
 
 /** a·b; four accumulators shorten the dependency chain and partially pair up the rounding. */
 export function dot(a: Float64Array, b: Float64Array): number {
@@ -38,21 +44,6 @@ export function mean(values: Float64Array): number {
     correction += values[i] - first;
   }
   return first + correction / m;
-}
-
-/** XᵀX for X given by its columns; checkpoint runs between columns to allow cancelling. */
-export function gramMatrix(columns: Float64Array[], checkpoint?: () => void): Float64Array {
-  const n = columns.length;
-  const gram = new Float64Array(n * n);
-  for (let j = 0; j < n; j++) {
-    for (let k = j; k < n; k++) {
-      const v = dot(columns[j], columns[k]);
-      gram[j * n + k] = v;
-      gram[k * n + j] = v;
-    }
-    checkpoint?.();
-  }
-  return gram;
 }
 
 /**
@@ -108,26 +99,26 @@ export function choleskySolve(
 }
 
 /**
- * Minimum-norm least-squares solution of X w ≈ y (what numpy.linalg.lstsq returns), for X given by
- * its columns, via a one-sided Jacobi SVD of X itself: working on X rather than XᵀX keeps the
- * condition number unsquared, so rank decisions and the solution are as accurate as lstsq's.
- * Singular values below max(rows, n) · ε · σ_max count as zero (numpy's default rcond).
+ * Solves min ‖X w − y‖² + l2‖w‖² for X given by its columns, which are overwritten, by a one-sided
+ * Jacobi SVD of X itself: working on X rather than XᵀX keeps the condition number unsquared.
+ * With l2 = 0 this is the minimum-norm solution numpy.linalg.lstsq returns for a matrix of `rows`
+ * rows: singular values below max(rows, n) · ε · σ_max count as zero (numpy's default rcond).
  */
-export function minimumNormLeastSquares(
-  columns: Float64Array[],
+function svdSolve(
+  u: Float64Array[],
   y: Float64Array,
+  l2: number,
+  rows: number,
   checkpoint?: () => void,
 ): Float64Array {
-  const n = columns.length;
-  const m = y.length;
+  const n = u.length;
   // Rotated in place until the columns are mutually orthogonal: U Σ = X V.
-  const u = columns.map((c) => Float64Array.from(c));
   const v = Array.from({ length: n }, (_, j) => {
     const col = new Float64Array(n);
     col[j] = 1;
     return col;
   });
-  const orthogonalityTolerance = Math.sqrt(m) * EPS;
+  const orthogonalityTolerance = Math.sqrt(rows) * EPS;
   for (let sweep = 0; sweep < MAX_JACOBI_SWEEPS; sweep++) {
     let rotated = false;
     for (let p = 0; p < n - 1; p++) {
@@ -154,12 +145,12 @@ export function minimumNormLeastSquares(
     }
   }
   const sigma = u.map((col) => Math.sqrt(dot(col, col)));
-  const cutoff = Math.max(m, n) * EPS * Math.max(0, ...sigma);
-  // w = V Σ⁺ Uᵀ y, with U's columns still scaled by σ.
+  const cutoff = Math.max(rows, n) * EPS * Math.max(0, ...sigma);
+  // w = V diag(σ / (σ² + l2)) Uᵀ y, with U's columns still scaled by σ.
   const w = new Float64Array(n);
   for (let k = 0; k < n; k++) {
     if (sigma[k] > cutoff) {
-      const factor = dot(u[k], y) / (sigma[k] * sigma[k]);
+      const factor = dot(u[k], y) / (sigma[k] * sigma[k] + l2);
       for (let j = 0; j < n; j++) {
         w[j] += factor * v[k][j];
       }
@@ -199,4 +190,205 @@ export function largestEigenvalue(a: Float64Array, n: number): number {
     x = y.map((value) => value / norm);
   }
   return estimate;
+}
+
+/** Centred second moments of a design matrix and its target, the input of the normal equations. */
+export interface CentredCrossProducts {
+  rows: number;
+  /** Column means of X. */
+  means: Float64Array;
+  yMean: number;
+  /** XcᵀXc, n×n, for the centred columns Xc = X − 1μᵀ. */
+  gram: Float64Array;
+  /** Xcᵀ(y − ȳ). */
+  xty: Float64Array;
+  /** |y − ȳ|². */
+  yty: number;
+}
+
+/**
+ * One pass for plain means, one accumulating the cross products of v = [1, x − μ̃, y − ỹ] around
+ * them. Centring before multiplying keeps the digits that XᵀX − m μμᵀ would cancel (uncentred
+ * one-hot columns); the sums Σ(x − μ̃) in v's first row then correct the means exactly.
+ */
+export function centredCrossProducts(
+  x: DesignMatrix,
+  y: Float64Array,
+  checkpoint?: () => void,
+): CentredCrossProducts {
+  const { data, rows, cols: n } = x;
+  const roughMeans = columnSums(x);
+  let roughYMean = 0;
+  for (let i = 0; i < rows; i++) {
+    roughYMean += y[i];
+  }
+  for (let j = 0; j < n; j++) {
+    roughMeans[j] /= rows;
+  }
+  roughYMean /= rows;
+
+  const size = n + 2;
+  const total = new Float64Array(size * size);
+  const block = new Float64Array(size * size);
+  // Eight rows' vectors v side by side: each sweep over the triangle adds eight outer products,
+  // an eighth of the loads and stores of the accumulator that one row at a time would need.
+  const v = new Float64Array(GROUP_ROWS * size);
+  const o2 = size;
+  const o3 = 2 * size;
+  const o4 = 3 * size;
+  const o5 = 4 * size;
+  const o6 = 5 * size;
+  const o7 = 6 * size;
+  const o8 = 7 * size;
+  for (let start = 0, blocks = 0; start < rows; start += BLOCK_ROWS) {
+    const end = Math.min(start + BLOCK_ROWS, rows);
+    block.fill(0);
+    for (let i = start; i < end; i += GROUP_ROWS) {
+      const count = Math.min(GROUP_ROWS, end - i);
+      for (let r = 0; r < count; r++) {
+        centredRow(data, i + r, n, roughMeans, y[i + r] - roughYMean, v, r * size);
+      }
+      if (count < GROUP_ROWS) {
+        // Zero vectors pad the last group of a block.
+        v.fill(0, count * size);
+      }
+      for (let j = 0; j < size; j++) {
+        const a1 = v[j];
+        const a2 = v[o2 + j];
+        const a3 = v[o3 + j];
+        const a4 = v[o4 + j];
+        const a5 = v[o5 + j];
+        const a6 = v[o6 + j];
+        const a7 = v[o7 + j];
+        const a8 = v[o8 + j];
+        const row = j * size;
+        for (let k = j; k < size; k++) {
+          block[row + k] +=
+            a1 * v[k] +
+            a2 * v[o2 + k] +
+            a3 * v[o3 + k] +
+            a4 * v[o4 + k] +
+            a5 * v[o5 + k] +
+            a6 * v[o6 + k] +
+            a7 * v[o7 + k] +
+            a8 * v[o8 + k];
+        }
+      }
+    }
+    for (let k = 0; k < total.length; k++) {
+      total[k] += block[k];
+    }
+    if (++blocks % BLOCKS_PER_CHECKPOINT === 0) {
+      checkpoint?.();
+    }
+  }
+
+  // Σ(z − z̄)(z' − z̄') = Σ(z − z̃)(z' − z̃') − m δ δ', with δ = mean(z − z̃), for z, z' in x and y.
+  const delta = new Float64Array(n + 1);
+  for (let j = 0; j < n + 1; j++) {
+    delta[j] = total[j + 1] / rows;
+  }
+  const centred = (j: number, k: number): number =>
+    total[(j + 1) * size + k + 1] - rows * delta[j] * delta[k];
+  const gram = new Float64Array(n * n);
+  const xty = new Float64Array(n);
+  const means = new Float64Array(n);
+  for (let j = 0; j < n; j++) {
+    means[j] = roughMeans[j] + delta[j];
+    xty[j] = centred(j, n);
+    for (let k = j; k < n; k++) {
+      gram[j * n + k] = gram[k * n + j] = centred(j, k);
+    }
+  }
+  return {
+    rows,
+    means,
+    yMean: roughYMean + delta[n],
+    gram,
+    xty,
+    yty: centred(n, n),
+  };
+}
+
+/** v[o..o + n + 2) = [1, x_i − μ, y − ȳ] for row i. */
+function centredRow(
+  data: Float64Array,
+  i: number,
+  n: number,
+  means: Float64Array,
+  yCentred: number,
+  v: Float64Array,
+  o: number,
+): void {
+  const base = i * n;
+  v[o] = 1;
+  for (let j = 0; j < n; j++) {
+    v[o + j + 1] = data[base + j] - means[j];
+  }
+  v[o + n + 1] = yCentred;
+}
+
+/** Sum of each column of a row-major matrix. */
+function columnSums(x: DesignMatrix): Float64Array {
+  const { data, rows, cols: n } = x;
+  const sums = new Float64Array(n);
+  for (let i = 0, base = 0; i < rows; i++, base += n) {
+    for (let j = 0; j < n; j++) {
+      sums[j] += data[base + j];
+    }
+  }
+  return sums;
+}
+
+/**
+ * Solves min ‖Xc w − yc‖² + l2‖w‖² on the centred data, accurately even when XcᵀXc is singular or
+ * nearly so: the rows stream through Givens rotations into R of Xc = QR (no copy of X), then the
+ * SVD of the small R, which has Xc's singular values. With l2 = 0 this is lstsq's minimum-norm
+ * solution. O(m n²), a few times the cost of the normal equations: the fallback for collinear data.
+ */
+export function centredLeastSquares(
+  x: DesignMatrix,
+  y: Float64Array,
+  means: Float64Array,
+  yMean: number,
+  l2: number,
+  checkpoint?: () => void,
+): Float64Array {
+  const { data, rows, cols: n } = x;
+  const width = n + 1;
+  // R (upper triangle) with Qᵀy as its last column, row-major n × (n + 1).
+  const r = new Float64Array(n * width);
+  const v = new Float64Array(width);
+  for (let i = 0, base = 0; i < rows; i++, base += n) {
+    for (let j = 0; j < n; j++) {
+      v[j] = data[base + j] - means[j];
+    }
+    v[n] = y[i] - yMean;
+    for (let j = 0; j < n; j++) {
+      const b = v[j];
+      if (b === 0) {
+        continue;
+      }
+      const row = j * width;
+      const a = r[row + j];
+      const h = Math.sqrt(a * a + b * b);
+      const c = a / h;
+      const s = b / h;
+      r[row + j] = h;
+      for (let k = j + 1; k < width; k++) {
+        const rk = r[row + k];
+        const vk = v[k];
+        r[row + k] = c * rk + s * vk;
+        v[k] = c * vk - s * rk;
+      }
+    }
+    if ((i + 1) % (BLOCK_ROWS * BLOCKS_PER_CHECKPOINT) === 0) {
+      checkpoint?.();
+    }
+  }
+  const columns = Array.from({ length: n }, (_, k) =>
+    Float64Array.from({ length: n }, (_, j) => r[j * width + k]),
+  );
+  const qty = Float64Array.from({ length: n }, (_, j) => r[j * width + n]);
+  return svdSolve(columns, qty, l2, rows, checkpoint);
 }

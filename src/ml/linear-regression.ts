@@ -1,214 +1,393 @@
+/**
+ * Least squares h(x) = b + w·x minimising L = 1/2m Σ(h(x) − y)² + l2/2m ‖w‖² (the intercept is not
+ * penalised): scikit-learn's Ridge(alpha = l2), or LinearRegression for l2 = 0.
+ */
+import type { RegressionHyperparameters } from './hyperparameters';
 import {
+  CentredCrossProducts,
+  centredCrossProducts,
+  centredLeastSquares,
   choleskySolve,
   dot,
-  gramMatrix,
   largestEigenvalue,
   mean,
-  minimumNormLeastSquares,
 } from './linalg';
+import type {
+  CancellationSignal,
+  DesignMatrix,
+  FitHooks,
+  FitLinear,
+  LinearFit,
+} from './model-fitting';
+import {
+  Adam,
+  ROWS_PER_CHECK,
+  RowGradient,
+  Sgd,
+  checkCancelled,
+  divergence,
+  identityOrder,
+  miniBatchEpoch,
+  round,
+  runEpochs,
+} from './optimizers';
+import { Random } from './random';
 import { TrainingError } from './training-error';
 
-export interface LinearRegressionHyperparameters {
-  optimizer: 'gradient-descent' | 'normal-equation';
-  /** gradient-descent only. */
-  learningRate: number;
-  /** gradient-descent only. */
-  epochs: number;
-  /** gradient-descent: stop once an epoch improves the loss by less than this fraction; 0: off. */
-  tolerance: number;
+interface Regression {
+  x: DesignMatrix;
+  y: Float64Array;
 }
 
-export const LINEAR_REGRESSION_DEFAULTS: LinearRegressionHyperparameters = Object.freeze({
-  optimizer: 'gradient-descent',
-  learningRate: 0.01,
-  epochs: 1000,
-  tolerance: 0,
-});
-
-export interface TrainingProgress {
-  epoch: number;
-  epochs: number;
-  loss: number;
-}
-
-export interface CancellationSignal {
-  readonly aborted: boolean;
-}
-
-export interface LinearFit {
-  /** Weights in the space of the columns passed in. */
-  coefficients: Float64Array;
-  intercept: number;
-  lossHistory: number[];
-  epochsRun: number;
-}
-
-const MAX_LOSS_HISTORY = 1000;
+/** ½ mean squared residual of θ = [w, b] on one data set. */
+type HalfMse = (theta: Float64Array) => number;
 
 // Below this pivot ratio (a variance inflation factor above 1/√ε) the normal equations keep fewer
 // than half of the digits; the SVD of the data itself does not square the condition number.
 const CHOLESKY_PIVOT_TOLERANCE = Math.sqrt(Number.EPSILON);
 
+export const fitLinear: FitLinear = (train, validation, hyperparameters, hooks) => {
+  checkShape(train, train.x.cols);
+  if (validation) {
+    checkShape(validation, train.x.cols);
+  }
+  // An empty validation split has no loss to report or monitor.
+  const monitored = validation && validation.x.rows > 0 ? validation : null;
+  if (train.x.rows === 0) {
+    throw new TrainingError('Training needs at least one training row.');
+  }
+  checkCancelled(hooks.signal);
+  switch (hyperparameters.optimizer) {
+    case 'normal-equation':
+      return normalEquation(train, monitored, hyperparameters.l2, hooks.signal);
+    case 'gradient-descent':
+      return gradientDescent(train, monitored, hyperparameters, hooks);
+    case 'sgd':
+    case 'adam':
+      return miniBatch(train, monitored, hyperparameters, hooks);
+  }
+};
+
+function checkShape({ x, y }: Regression, cols: number): void {
+  if (x.cols !== cols || x.data.length !== x.rows * x.cols || y.length !== x.rows) {
+    throw new RangeError(
+      `Design matrix ${x.rows}×${x.cols} (${x.data.length} values) does not match ` +
+        `${y.length} targets and ${cols} columns.`,
+    );
+  }
+}
+
+/** Cross products of the data; a non-finite one means non-finite or overflowing input. */
+function crossProducts(data: Regression, signal?: CancellationSignal): CentredCrossProducts {
+  const products = centredCrossProducts(data.x, data.y, () => checkCancelled(signal));
+  if (!Number.isFinite(products.yty) || !products.gram.every(Number.isFinite)) {
+    throw new TrainingError(
+      'The features or the target hold values that are not finite or too large to fit (their ' +
+        'squares overflow). Rescale them, e.g. change the unit.',
+    );
+  }
+  return products;
+}
+
 /**
- * Least-squares fit of h(z) = b + w·z, minimising L = 1/2m Σ(h(z) − y)², on feature columns that
- * are standardised and centred (each sums to zero). Centring decouples the intercept
- * (b* = mean(y)), so both optimisers only need the Gram matrix ZᵀZ, Zᵀ(y − ȳ) and |y − ȳ|²,
- * computed once in O(m n²).
+ * Closed form: (XcᵀXc + l2·I) w = Xcᵀyc on the centred data, then b = ȳ − μ·w. Cholesky when the
+ * system is well conditioned, otherwise the SVD route (the minimum-norm solution when l2 = 0).
  */
-export function fitLinearRegression(
-  columns: Float64Array[],
-  target: Float64Array,
-  hyperparameters: LinearRegressionHyperparameters,
-  onProgress?: (progress: TrainingProgress) => void,
+function normalEquation(
+  train: Regression,
+  validation: Regression | null,
+  l2: number,
   signal?: CancellationSignal,
 ): LinearFit {
-  const checkpoint = (): void => {
-    if (signal?.aborted) {
-      throw new TrainingError('cancelled');
-    }
-  };
-  checkpoint();
-  const n = columns.length;
-  const yMean = mean(target);
-  const centred = target.map((y) => y - yMean);
-  const gram = gramMatrix(columns, checkpoint);
-  const xty = Float64Array.from(columns, (column) => dot(column, centred));
-
-  if (hyperparameters.optimizer === 'normal-equation') {
-    const weights =
-      choleskySolve(gram, xty, n, CHOLESKY_PIVOT_TOLERANCE) ??
-      minimumNormLeastSquares(columns, centred, checkpoint);
-    return {
-      coefficients: weights,
-      intercept: yMean,
-      lossHistory: [halfMeanSquaredResidual(columns, weights, centred)],
-      epochsRun: 0,
-    };
+  const products = crossProducts(train, signal);
+  const { gram, xty, means, yMean, rows } = products;
+  const n = means.length;
+  const system = Float64Array.from(gram);
+  for (let j = 0; j < n; j++) {
+    system[j * n + j] += l2;
   }
-  return gradientDescent(
-    gram,
-    xty,
-    dot(centred, centred),
-    yMean,
-    target.length,
-    hyperparameters,
-    checkpoint,
-    onProgress,
-  );
+  const weights =
+    choleskySolve(system, xty, n, CHOLESKY_PIVOT_TOLERANCE) ??
+    centredLeastSquares(train.x, train.y, means, yMean, l2, () => checkCancelled(signal));
+  const theta = new Float64Array(n + 1);
+  theta.set(weights);
+  theta[n] = yMean - dot(means, weights);
+  // Residuals summed directly: the quadratic form would cancel the digits of a near-perfect fit.
+  const loss = directHalfMse(train, signal)(theta) + (l2 / (2 * rows)) * dot(weights, weights);
+  return {
+    coefficients: weights,
+    intercept: theta[n],
+    lossHistory: [loss],
+    validationLossHistory: validation ? [directHalfMse(validation, signal)(theta)] : [],
+    epochsRun: 0,
+    stoppedEarly: false,
+  };
 }
 
 /**
- * Full-batch gradient descent θ := θ − α∇L with the intercept included. For centred columns
- * ∇_b L = b − ȳ and ∇_w L = (Gw − c)/m, with G = ZᵀZ and c = Zᵀ(y − ȳ), so an epoch costs O(n²)
- * instead of O(m n) and takes exactly the step the row-by-row sum would take. The same quantities
- * give the loss: L = ½(b − ȳ)² + (wᵀGw − 2wᵀc + |y − ȳ|²)/2m.
+ * Full-batch gradient descent θ := θ − α∇L from θ = 0. With d = b + μ·w − ȳ (the mean residual),
+ * G = XcᵀXc and c = Xcᵀyc, the exact gradient of L on the uncentred data is
+ * ∇_w = (Gw − c)/m + μ d + (l2/m) w and ∇_b = d, and L = ½d² + (wᵀGw − 2wᵀc + |yc|²)/2m
+ * + l2/2m ‖w‖²: after one O(m n²) pass for G an epoch costs O(n²), not O(m n), and takes exactly
+ * the step that summing over the rows would.
  */
 function gradientDescent(
-  gram: Float64Array,
-  xty: Float64Array,
-  yty: number,
-  yMean: number,
-  rows: number,
-  { learningRate, epochs, tolerance }: LinearRegressionHyperparameters,
-  checkpoint: () => void,
-  onProgress?: (progress: TrainingProgress) => void,
+  train: Regression,
+  validation: Regression | null,
+  hyperparameters: RegressionHyperparameters,
+  hooks: FitHooks,
 ): LinearFit {
-  const n = xty.length;
-  const h = gram.map((v) => v / rows);
-  const c = xty.map((v) => v / rows);
-  const s = yty / rows;
-  const weights = new Float64Array(n);
-  // Gradient of the w-part, Hw − c; w starts at 0.
-  const gradient = c.map((v) => -v);
-  // The intercept is tracked as b − ȳ (the step b −= α(b − ȳ) is the same); b starts at 0.
-  // Keeping the small difference itself avoids cancellation in the loss next to a large ȳ.
-  let offset = -yMean;
+  const { learningRate, l2, epochs } = hyperparameters;
+  const products = crossProducts(train, hooks.signal);
+  const { gram, xty, means, yMean, yty, rows: m } = products;
+  const n = means.length;
+  const lambda = l2 / m;
+  const theta = new Float64Array(n + 1);
+  const gradient = new Float64Array(n + 1);
 
-  const initialLoss = 0.5 * (offset * offset + s);
-  let lowestLoss = initialLoss;
-  let previousLoss = initialLoss;
-  let loss = initialLoss;
-  const stride = Math.ceil(epochs / MAX_LOSS_HISTORY);
-  const lossHistory: number[] = [];
-  let epoch = 0;
-  while (epoch < epochs) {
-    checkpoint();
-    epoch++;
-    offset -= learningRate * offset;
+  // The objective at θ; leaves its gradient in `gradient`.
+  const evaluate = (): number => {
+    let d = theta[n] - yMean;
     for (let j = 0; j < n; j++) {
-      weights[j] -= learningRate * gradient[j];
+      d += means[j] * theta[j];
     }
-    // New gradient for the next step, and wᵀ(Hw − 2c) for this epoch's loss.
+    let quadratic = 0;
+    let norm = 0;
+    for (let j = 0, row = 0; j < n; j++, row += n) {
+      let g = -xty[j];
+      for (let k = 0; k < n; k++) {
+        g += gram[row + k] * theta[k];
+      }
+      const w = theta[j];
+      quadratic += w * (g - xty[j]);
+      norm += w * w;
+      gradient[j] = g / m + means[j] * d + lambda * w;
+    }
+    gradient[n] = d;
+    // Rounding can push a near-perfect fit's residual term just below zero; NaN stays NaN.
+    return 0.5 * d * d + Math.max(0, quadratic + yty) / (2 * m) + 0.5 * lambda * norm;
+  };
+
+  let lowest = evaluate();
+  const scale = yty / m;
+  const fit = runEpochs({
+    theta,
+    options: hyperparameters,
+    hooks,
+    validationLoss: lossOf(validation, epochs, hooks.signal, theta),
+    step(epoch) {
+      for (let j = 0; j <= n; j++) {
+        theta[j] -= learningRate * gradient[j];
+      }
+      const loss = evaluate();
+      // Stable steps on a convex quadratic never raise the loss, so a rise beyond what rounding can
+      // explain proves the rate unstable, long before an overflow.
+      if (!(loss <= lowest + 1e-9 * (lowest + scale))) {
+        const rate = round(1 / largestEigenvalue(hessian(products, lambda), n + 1));
+        const [low, high] = distinct(lowest, loss);
+        const what = Number.isFinite(loss)
+          ? `the loss rose to ${high} after having reached ${low}`
+          : `the loss became ${loss}`;
+        throw divergence(
+          learningRate,
+          epoch,
+          what,
+          `about ${rate} converges reliably for this data`,
+        );
+      }
+      lowest = Math.min(lowest, loss);
+      return loss;
+    },
+  });
+  return { ...fit, coefficients: theta.slice(0, n), intercept: theta[n] };
+}
+
+/**
+ * The Hessian of L in (w, b), [[G/m + μμᵀ + λI, μ], [μᵀ, 1]]: full-batch steps are stable for
+ * α < 2/λ_max, and 1/λ_max converges reliably.
+ */
+function hessian({ gram, means, rows }: CentredCrossProducts, lambda: number): Float64Array {
+  const n = means.length;
+  const size = n + 1;
+  const h = new Float64Array(size * size);
+  for (let j = 0; j < n; j++) {
+    for (let k = 0; k < n; k++) {
+      h[j * size + k] = gram[j * n + k] / rows + means[j] * means[k];
+    }
+    h[j * size + j] += lambda;
+    h[j * size + n] = h[n * size + j] = means[j];
+  }
+  h[n * size + n] = 1;
+  return h;
+}
+
+/**
+ * sgd and adam: mini-batches of shuffled rows (seeded by hooks.seed), penalty l2/m per step. The
+ * intercept starts at ȳ, the best constant model: from 0 a target mean of a few hundred would take
+ * adam thousands of steps of about learningRate each before the weights mattered.
+ */
+function miniBatch(
+  train: Regression,
+  validation: Regression | null,
+  hyperparameters: RegressionHyperparameters,
+  hooks: FitHooks,
+): LinearFit {
+  const { learningRate, l2, epochs, batchSize } = hyperparameters;
+  const { x, y } = train;
+  const n = x.cols;
+  const m = x.rows;
+  const trainingLoss = halfMseOf(train, epochs, hooks.signal);
+  const theta = new Float64Array(n + 1);
+  theta[n] = mean(y);
+  const gradient = new Float64Array(n + 1);
+  const rule =
+    hyperparameters.optimizer === 'adam' ? new Adam(learningRate, n + 1) : new Sgd(learningRate);
+  const random = new Random(hooks.seed);
+  const order = identityOrder(m);
+  const rows: RowGradient = {
+    x,
+    perRow: { a: y, b: null },
+    accumulate: (rowOrder, from, to, parameters, sum) =>
+      accumulateGradient(x.data, n, y, rowOrder, from, to, parameters, sum),
+  };
+  const batch = { batchSize, penalised: n, l2, signal: hooks.signal };
+
+  const fit = runEpochs({
+    theta,
+    options: hyperparameters,
+    hooks,
+    validationLoss: lossOf(validation, epochs, hooks.signal, theta),
+    step(epoch) {
+      random.shuffle(order);
+      const finite = miniBatchEpoch(rows, order, theta, gradient, rule, batch);
+      const weights = theta.subarray(0, n);
+      const loss = finite ? trainingLoss(theta) + (l2 / (2 * m)) * dot(weights, weights) : NaN;
+      if (!Number.isFinite(loss)) {
+        const what = finite ? `the loss became ${loss}` : 'the weights overflowed';
+        throw divergence(learningRate, epoch, what, `try ${round(learningRate / 10)}`);
+      }
+      return loss;
+    },
+  });
+  return { ...fit, coefficients: theta.slice(0, n), intercept: theta[n] };
+}
+
+/**
+ * Adds Σ (h(xᵢ) − yᵢ)·[xᵢ, 1] over the rows order[from..to) to `gradient`. Two rows at a time:
+ * one pass over θ and the gradient serves both (a quarter faster). An odd last row pairs with
+ * itself at weight 0, which adds exactly nothing.
+ */
+function accumulateGradient(
+  data: Float64Array,
+  n: number,
+  y: Float64Array,
+  order: Uint32Array,
+  from: number,
+  to: number,
+  theta: Float64Array,
+  gradient: Float64Array,
+): void {
+  const b = theta[n];
+  let interceptSum = 0;
+  for (let p = from; p < to; p += 2) {
+    const paired = p + 1 < to;
+    const i = order[p];
+    const k = paired ? order[p + 1] : i;
+    const base = i * n;
+    const base2 = k * n;
+    let h = b;
+    let h2 = b;
+    for (let j = 0; j < n; j++) {
+      const w = theta[j];
+      h += w * data[base + j];
+      h2 += w * data[base2 + j];
+    }
+    const r = h - y[i];
+    const r2 = paired ? h2 - y[k] : 0;
+    interceptSum += r + r2;
+    for (let j = 0; j < n; j++) {
+      gradient[j] += r * data[base + j] + r2 * data[base2 + j];
+    }
+  }
+  gradient[n] += interceptSum;
+}
+
+/** The validation loss of the current θ for runEpochs. */
+function lossOf(
+  data: Regression | null,
+  epochs: number,
+  signal: CancellationSignal | undefined,
+  theta: Float64Array,
+): (() => number) | null {
+  if (data === null) {
+    return null;
+  }
+  const halfMse = halfMseOf(data, epochs, signal);
+  return () => halfMse(theta);
+}
+
+/**
+ * ½ MSE evaluated `epochs` times: from the cross products when their one-off cost, about (n + 3)/2
+ * passes over the rows, is below that of a pass per epoch; then each evaluation is O(n²).
+ */
+function halfMseOf(data: Regression, epochs: number, signal?: CancellationSignal): HalfMse {
+  if ((data.x.cols + 3) / 2 > epochs) {
+    return directHalfMse(data, signal);
+  }
+  const { gram, xty, means, yMean, yty, rows } = crossProducts(data, signal);
+  const n = means.length;
+  return (theta) => {
+    let d = theta[n] - yMean;
     let quadratic = 0;
     for (let j = 0, row = 0; j < n; j++, row += n) {
-      let g = -c[j];
+      d += means[j] * theta[j];
+      let g = -2 * xty[j];
       for (let k = 0; k < n; k++) {
-        g += h[row + k] * weights[k];
+        g += gram[row + k] * theta[k];
       }
-      gradient[j] = g;
-      quadratic += weights[j] * (g - c[j]);
+      quadratic += theta[j] * g;
     }
-    // Rounding can push a near-perfect fit's residual term just below zero; NaN stays NaN.
-    loss = 0.5 * (offset * offset + Math.max(0, quadratic + s));
-
-    // Stable steps on a convex quadratic never raise the loss, so a rise beyond what rounding can
-    // explain (a few ε of the terms summed) proves the rate unstable, long before an overflow.
-    if (!(loss <= lowestLoss + 1e-9 * (lowestLoss + s))) {
-      throw divergence(epoch, loss, lowestLoss, learningRate, h, n);
-    }
-    lowestLoss = Math.min(lowestLoss, loss);
-    if (epoch % stride === 0) {
-      lossHistory.push(loss);
-    }
-    onProgress?.({ epoch, epochs, loss });
-    if (tolerance > 0 && previousLoss - loss <= tolerance * previousLoss) {
-      break;
-    }
-    previousLoss = loss;
-  }
-  if (epoch % stride !== 0) {
-    lossHistory.push(loss);
-  }
-  return { coefficients: weights, intercept: yMean + offset, lossHistory, epochsRun: epoch };
+    return 0.5 * d * d + Math.max(0, quadratic + yty) / (2 * rows);
+  };
 }
 
-function divergence(
-  epoch: number,
-  loss: number,
-  lowestLoss: number,
-  learningRate: number,
-  h: Float64Array,
+function directHalfMse({ x, y }: Regression, signal?: CancellationSignal): HalfMse {
+  return (theta) => {
+    let sum = 0;
+    for (let from = 0; from < x.rows; from += ROWS_PER_CHECK) {
+      checkCancelled(signal);
+      sum += squaredResiduals(
+        x.data,
+        x.cols,
+        y,
+        theta,
+        from,
+        Math.min(from + ROWS_PER_CHECK, x.rows),
+      );
+    }
+    return sum / (2 * x.rows);
+  };
+}
+
+function squaredResiduals(
+  data: Float64Array,
   n: number,
-): TrainingError {
-  // The update is stable for α < 2/λ_max(ZᵀZ/m) (and α < 2 for the intercept); 1/λ_max is safe.
-  const safeRate = Math.min(1, 1 / largestEigenvalue(h, n));
-  const [low, high] = distinct(lowestLoss, loss);
-  const what = Number.isFinite(loss)
-    ? `the loss rose to ${high} after having reached ${low}`
-    : `the loss became ${loss}`;
-  return new TrainingError(
-    `Training diverged with learningRate ${learningRate}: at epoch ${epoch} ${what}. ` +
-      `Use a smaller learningRate; about ${round(safeRate)} converges reliably for this data.`,
-  );
-}
-
-function halfMeanSquaredResidual(
-  columns: Float64Array[],
-  weights: Float64Array,
-  centred: Float64Array,
+  y: Float64Array,
+  theta: Float64Array,
+  from: number,
+  to: number,
 ): number {
-  const residual = centred.map((y) => -y);
-  columns.forEach((column, j) => {
-    const w = weights[j];
-    for (let i = 0; i < residual.length; i++) {
-      residual[i] += w * column[i];
+  const b = theta[n];
+  let sum = 0;
+  for (let i = from, base = from * n; i < to; i++, base += n) {
+    let h = b;
+    for (let j = 0; j < n; j++) {
+      h += theta[j] * data[base + j];
     }
-  });
-  return dot(residual, residual) / (2 * residual.length);
-}
-
-function round(value: number): string {
-  return String(Number(value.toPrecision(3)));
+    const r = h - y[i];
+    sum += r * r;
+  }
+  return sum;
 }
 
 /** Both numbers with 3 significant digits, or more if needed to tell them apart. */

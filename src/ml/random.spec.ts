@@ -36,4 +36,38 @@ describe('Random', () => {
     expect(() => random.nextInt(2.5)).toThrow(RangeError);
     expect(() => random.nextInt(2 ** 32 + 1)).toThrow(RangeError);
   });
+
+  it('shuffle gives a permutation, the same for the same seed, each order equally often', () => {
+    const shuffled = (seed: number) => {
+      const values = Uint32Array.from({ length: 50 }, (_, i) => i);
+      new Random(seed).shuffle(values);
+      return Array.from(values);
+    };
+    expect([...shuffled(1)].sort((a, b) => a - b)).toEqual(Array.from({ length: 50 }, (_, i) => i));
+    expect(shuffled(1)).toEqual(shuffled(1));
+    expect(shuffled(2)).not.toEqual(shuffled(1));
+
+    const random = new Random(9);
+    const counts = new Map<string, number>();
+    for (let i = 0; i < 60000; i++) {
+      const values = Uint32Array.from([0, 1, 2]);
+      random.shuffle(values);
+      const key = values.join('');
+      counts.set(key, (counts.get(key) ?? 0) + 1);
+    }
+    expect(counts.size).toBe(6);
+    for (const count of counts.values()) {
+      expect(Math.abs(count - 10000)).toBeLessThan(400);
+    }
+  });
+
+  it('shuffle also permutes arrays longer than 2^21 (the modulo path)', () => {
+    const length = 2 ** 21 + 3;
+    const values = Uint32Array.from({ length }, (_, i) => i);
+    new Random(4).shuffle(values);
+    const seen = new Uint8Array(length);
+    values.forEach((v) => (seen[v] = 1));
+    expect(seen.every((v) => v === 1)).toBe(true);
+    expect(values.slice(0, 5)).not.toEqual(Uint32Array.from([0, 1, 2, 3, 4]));
+  });
 });

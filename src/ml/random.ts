@@ -1,4 +1,6 @@
 const TWO_POW_32 = 4294967296;
+// Below this bound a 32-bit draw times the bound stays an exact double (< 2^53).
+const EXACT_PRODUCT_BOUND = 2 ** 21;
 
 /**
  * mulberry32: a tiny seeded PRNG built only from 32-bit integer operations (Math.imul, >>>),
@@ -34,5 +36,37 @@ export class Random {
         return r % bound;
       }
     }
+  }
+
+  /**
+   * Fisher–Yates shuffle in place. Uses Lemire's multiply-and-reject instead of nextInt's modulo
+   * (the same uniform distribution, a different sequence): it runs once per row and epoch.
+   */
+  shuffle(values: Uint32Array): void {
+    for (let i = values.length - 1; i > 0; i--) {
+      const j = this.below(i + 1);
+      const t = values[i];
+      values[i] = values[j];
+      values[j] = t;
+    }
+  }
+
+  /** Uniform integer in [0, bound), bound an integer from 1 to 2^32. */
+  private below(bound: number): number {
+    if (bound > EXACT_PRODUCT_BOUND) {
+      return this.nextInt(bound);
+    }
+    // The high 32 bits of draw × bound; the low bits decide the rare rejection. Division by 2^32
+    // and floor are exact here, and cheaper than the floating-point % they replace.
+    let product = this.nextUint32() * bound;
+    let high = Math.floor(product / TWO_POW_32);
+    if (product - high * TWO_POW_32 < bound) {
+      const threshold = (TWO_POW_32 - bound) % bound;
+      while (product - high * TWO_POW_32 < threshold) {
+        product = this.nextUint32() * bound;
+        high = Math.floor(product / TWO_POW_32);
+      }
+    }
+    return high;
   }
 }
