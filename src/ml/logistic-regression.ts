@@ -29,7 +29,8 @@ interface Classification {
 
 // Rows per stage of a pass: scores for all of them, then their losses and residuals, then their
 // gradient terms. Row by row, each row's exp and division would wait on its long dot product and
-// the gradient on both; by stages the rows' chains overlap (a fifth faster). The rows stay in L1.
+// the gradient on both; by stages the rows' chains overlap (with several rows per sweep over θ, a
+// quarter faster). A stage's rows stay in cache from its first step to its last.
 const STAGE_ROWS = 256;
 // Σ log tᵢ is taken as log Π tᵢ, one logarithm per few hundred rows instead of one per row
 // (a quarter of a pass's time); the product is flushed long before it could overflow.
