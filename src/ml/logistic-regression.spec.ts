@@ -24,21 +24,21 @@ interface Data {
   sampleWeights: Float64Array | null;
 }
 
-function load(fileName: string, features: string[] | null, keep?: number[]) {
-  const table = loadTable(`fitting/${fileName}`, features, 'label');
+function load(fileName: string, target: string, features: string[] | null, keep?: number[]) {
+  const table = loadTable(fileName, features, target);
   const rows = keep ?? Array.from({ length: table.x.rows }, (_, i) => i);
   const x = selectRows(table.x, rows);
   return { ...standardize(x), y: Int32Array.from(rows, (i) => table.target[i]) };
 }
 
-const iris = load('iris.csv', IRIS_FEATURES);
-const cancer = load('breast-cancer.csv', null);
+const iris = load('iris.csv', 'species', IRIS_FEATURES);
+const cancer = load('breast-cancer.csv', 'benign', null);
 // All rows of labels 0 and 1, then the first 20 rows of label 2 (as the reference's subset).
 const imbalancedRows = [
   ...Array.from({ length: 100 }, (_, i) => i),
   ...Array.from({ length: 20 }, (_, i) => 100 + i),
 ];
-const irisImbalanced = load('iris.csv', IRIS_FEATURES, imbalancedRows);
+const irisImbalanced = load('iris.csv', 'species', IRIS_FEATURES, imbalancedRows);
 
 /** scikit-learn's class_weight='balanced': n / (classes × count of the row's class). */
 function balanced(y: Int32Array, classCount: number): Float64Array {
