@@ -38,17 +38,6 @@ export class PredictResponse {
   classes?: (number | string)[];
 }
 
-export class PredictQuery {
-  @ApiPropertyOptional({ description: 'Serve this version.', minimum: 1 })
-  version?: number;
-
-  @ApiPropertyOptional({
-    description: 'Serve the version this alias points at.',
-    example: 'staging',
-  })
-  alias?: string;
-}
-
 export interface PredictBody {
   instances: unknown[];
 }
