@@ -14,13 +14,18 @@ export const diabetesReference = JSON.parse(
   firstPredictions: number[];
 };
 
-/** The first `count` data rows of diabetes.csv as arrays of the 10 features (target dropped). */
-export function diabetesInstances(count: number): number[][] {
-  return diabetesCsv
+/** The data rows of a numeric CSV as feature arrays (the last column, the target, dropped). */
+function featureRows(csv: string): number[][] {
+  return csv
     .trim()
     .split('\n')
-    .slice(1, count + 1)
+    .slice(1)
     .map((line) => line.split(',').slice(0, -1).map(Number));
+}
+
+/** The first `count` data rows of diabetes.csv as arrays of the 10 features. */
+export function diabetesInstances(count: number): number[][] {
+  return featureRows(diabetesCsv).slice(0, count);
 }
 
 /** A small table as JSON rows: y = 1 + 2*x1 - 3*x2 exactly. */
@@ -46,11 +51,7 @@ export const housingReference = JSON.parse(
 
 /** The housing rows as feature arrays (price dropped). */
 export function housingInstances(): number[][] {
-  return housingCsv
-    .trim()
-    .split('\n')
-    .slice(1)
-    .map((line) => line.split(',').slice(0, -1).map(Number));
+  return featureRows(housingCsv);
 }
 
 /** scikit-learn's housing fit as a modeldock/v1 artifact with raw-space coefficients. */
