@@ -47,7 +47,10 @@ export async function startService(
     } catch {
       // not listening yet
     }
-    if (Date.now() > deadline) throw new Error('the service did not become ready in 30 s');
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error('the service did not become ready in 30 s');
+    }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   return {
@@ -103,28 +106,68 @@ export interface LoadResult {
   requestsPerSecond: number;
   p50: number;
   p99: number;
+  /** Connection errors and timeouts plus non-2xx responses. */
   errors: number;
+  /** Responses per HTTP status code, e.g. { "200": 51234, "503": 7 }. */
+  statusCodes: Record<string, number>;
 }
 
+interface LoadOptions {
+  connections: number;
+  seconds: number;
+}
+
+const JSON_HEADERS = { 'content-type': 'application/json' };
+
 /** Drives one endpoint at a fixed connection count with autocannon. */
-export async function load(
-  url: string,
-  body: string,
-  options: { connections: number; seconds: number },
+export async function load(url: string, body: string, options: LoadOptions): Promise<LoadResult> {
+  return summarize(
+    await autocannon({
+      url,
+      method: 'POST',
+      headers: JSON_HEADERS,
+      body,
+      connections: options.connections,
+      duration: options.seconds,
+    }),
+  );
+}
+
+/**
+ * Like `load`, but every connection sends the precomputed `requests` (POSTs of JSON to paths on
+ * `baseUrl`) in turn, round-robin: many endpoints without a per-request JavaScript callback.
+ */
+export async function loadEach(
+  baseUrl: string,
+  requests: { path: string; body: string }[],
+  options: LoadOptions,
 ): Promise<LoadResult> {
-  const result = await autocannon({
-    url,
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body,
-    connections: options.connections,
-    duration: options.seconds,
-  });
+  return summarize(
+    await autocannon({
+      url: baseUrl,
+      requests: requests.map(({ path, body }) => ({
+        method: 'POST',
+        path,
+        headers: JSON_HEADERS,
+        body,
+      })),
+      connections: options.connections,
+      duration: options.seconds,
+    }),
+  );
+}
+
+function summarize(result: autocannon.Result): LoadResult {
+  const statusCodes: Record<string, number> = {};
+  for (const [status, { count }] of Object.entries(result.statusCodeStats ?? {})) {
+    statusCodes[status] = count ?? 0;
+  }
   return {
     requestsPerSecond: result.requests.average,
     p50: result.latency.p50,
     p99: result.latency.p99,
     errors: result.errors + result.non2xx,
+    statusCodes,
   };
 }
 

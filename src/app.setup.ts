@@ -7,9 +7,11 @@ import pino from 'pino';
 import { PinoLoggerService } from './common/pino-logger.service';
 import { PROBLEM_CONTENT_TYPE } from './common/problem-details';
 import { ProblemDetailsFilter, sendProblem } from './common/problem-details.filter';
+import { SERVICE_VERSION } from './common/service-info';
 import { createValidationPipe } from './common/validation.pipe';
 import type { AppConfig } from './config/app.config';
 import { MetricsService } from './metrics/metrics.service';
+import { documentServingRoutes, SERVING_DOCUMENT_MODELS } from './prediction/serving.openapi';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -104,14 +106,19 @@ function setupSwagger(app: NestFastifyApplication): void {
         'Datasets, training jobs, a versioned model registry with aliases, and predictions. ' +
           'Errors are RFC 9457 problem details (application/problem+json).',
       )
-      .setVersion('0.1.0')
+      .setVersion(SERVICE_VERSION)
       .build(),
+    { extraModels: SERVING_DOCUMENT_MODELS },
   );
+  documentServingRoutes(document);
   documentProblemDetails(document);
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
 }
 
-/** Every operation can answer with the one error shape; say so once for all of them. */
+/**
+ * Every operation can answer with the one error shape; say so once for all of them. The Open
+ * Inference Protocol's routes (/v2) answer errors in its own shape instead.
+ */
 function documentProblemDetails(document: OpenAPIObject): void {
   document.components = document.components ?? {};
   document.components.schemas = {
@@ -145,7 +152,8 @@ function documentProblemDetails(document: OpenAPIObject): void {
       [PROBLEM_CONTENT_TYPE]: { schema: { $ref: '#/components/schemas/ProblemDetails' } },
     },
   };
-  for (const path of Object.values(document.paths)) {
+  for (const [url, path] of Object.entries(document.paths)) {
+    if (url.startsWith('/v2')) continue;
     for (const operation of Object.values(path)) {
       if (typeof operation === 'object' && operation && 'responses' in operation) {
         operation.responses.default = problem;

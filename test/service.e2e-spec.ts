@@ -90,6 +90,15 @@ describe('service endpoints', () => {
         '/v1/training-jobs/{id}',
         '/v1/training-jobs/{id}/cancel',
         '/v1/training-jobs/{id}/events',
+        '/v2',
+        '/v2/health/live',
+        '/v2/health/ready',
+        '/v2/models/{name}',
+        '/v2/models/{name}/infer',
+        '/v2/models/{name}/ready',
+        '/v2/models/{name}/versions/{version}',
+        '/v2/models/{name}/versions/{version}/infer',
+        '/v2/models/{name}/versions/{version}/ready',
       ].sort(),
     );
     // The Swagger plugin documents DTO properties from their types.

@@ -5,22 +5,16 @@ import {
   ApiServiceUnavailableResponse,
   ApiTags,
 } from '@nestjs/swagger';
-import {
-  HealthCheck,
-  HealthCheckResult,
-  HealthCheckService,
-  TypeOrmHealthIndicator,
-} from '@nestjs/terminus';
+import { HealthCheck, HealthCheckResult, HealthCheckService } from '@nestjs/terminus';
 import type { FastifyReply } from 'fastify';
-import { MigrationsHealthIndicator } from './migrations.health';
+import { ReadinessService } from './readiness.service';
 
 @ApiTags('service')
 @Controller('health')
 export class HealthController {
   constructor(
     private readonly health: HealthCheckService,
-    private readonly database: TypeOrmHealthIndicator,
-    private readonly migrations: MigrationsHealthIndicator,
+    private readonly readiness: ReadinessService,
   ) {}
 
   @Get('live')
@@ -39,10 +33,7 @@ export class HealthController {
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<HealthCheckResult | object> {
     try {
-      return await this.health.check([
-        () => this.database.pingCheck('database', { timeout: 1000 }),
-        () => this.migrations.check('migrations'),
-      ]);
+      return await this.readiness.check();
     } catch (error) {
       // Keep terminus' report (which check failed) rather than a generic problem document.
       if (!(error instanceof ServiceUnavailableException)) throw error;

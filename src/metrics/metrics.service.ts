@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { appConfig, AppConfig } from '../config/app.config';
 
 const OTHER_MODELS = '__other__';
@@ -8,6 +8,12 @@ const MISNAMED_DEFAULT_GAUGES = [
   'nodejs_active_requests_total',
   'nodejs_active_resources_total',
 ];
+
+/** Bound metric series of one served model version. */
+export interface ServingSeries {
+  answered(rows: number, seconds: number): void;
+  remove(): void;
+}
 
 /**
  * The service's Prometheus registry. One registry per app instance (not prom-client's global one),
@@ -28,15 +34,49 @@ export class MetricsService {
 
   private readonly predictions = new Counter({
     name: 'modeldock_predictions_total',
-    help: 'Prediction requests answered, by model.',
-    labelNames: ['model'] as const,
+    help: 'Prediction requests answered, by model and version (series of unloaded versions are dropped).',
+    labelNames: ['model', 'version'] as const,
     registers: [this.registry],
   });
 
   private readonly predictedRows = new Counter({
     name: 'modeldock_predicted_rows_total',
-    help: 'Rows (instances) predicted, by model.',
-    labelNames: ['model'] as const,
+    help: 'Rows (instances) predicted, by model and version.',
+    labelNames: ['model', 'version'] as const,
+    registers: [this.registry],
+  });
+
+  private readonly predictionDuration = new Histogram({
+    name: 'modeldock_prediction_duration_seconds',
+    help: 'Duration of answered prediction requests, from the first byte to the last, by model and version.',
+    labelNames: ['model', 'version'] as const,
+    buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+    registers: [this.registry],
+  });
+
+  private readonly predictionFailures = new Counter({
+    name: 'modeldock_prediction_failures_total',
+    help: 'Prediction requests refused or failed, by protocol (v1, v2) and reason.',
+    labelNames: ['protocol', 'reason'] as const,
+    registers: [this.registry],
+  });
+
+  private readonly predictionsInFlight = new Gauge({
+    name: 'modeldock_predictions_in_flight',
+    help: 'Prediction requests received and not yet answered.',
+    registers: [this.registry],
+  });
+
+  private readonly loadedVersions = new Gauge({
+    name: 'modeldock_loaded_model_versions',
+    help: 'Model versions compiled and held in memory for serving.',
+    registers: [this.registry],
+  });
+
+  private readonly modelLoads = new Counter({
+    name: 'modeldock_model_loads_total',
+    help: 'Loads of a model version into memory (artifact read and compiled), by outcome.',
+    labelNames: ['outcome'] as const,
     registers: [this.registry],
   });
 
@@ -58,10 +98,51 @@ export class MetricsService {
     this.httpDuration.observe({ method, route, status_code: statusCode }, seconds);
   }
 
-  countPrediction(model: string, rows: number): void {
-    const label = this.modelLabel(model);
-    this.predictions.inc({ model: label });
-    this.predictedRows.inc({ model: label }, rows);
+  /**
+   * The series of one loaded version, bound once so the hot path increments children instead of
+   * hashing label sets on every request. Call `remove` when the version is unloaded.
+   */
+  servingSeries(model: string, version: number): ServingSeries {
+    const labels = { model: this.modelLabel(model), version: String(version) };
+    // Models beyond the label cap share one series; it is never removed.
+    const shared = labels.model === OTHER_MODELS;
+    if (shared) labels.version = OTHER_MODELS;
+    const requests = this.predictions.labels(labels);
+    const rows = this.predictedRows.labels(labels);
+    const duration = this.predictionDuration.labels(labels);
+    return {
+      answered: (rowCount, seconds) => {
+        requests.inc();
+        rows.inc(rowCount);
+        duration.observe(seconds);
+      },
+      remove: () => {
+        if (shared) return;
+        this.predictions.remove(labels);
+        this.predictedRows.remove(labels);
+        this.predictionDuration.remove(labels);
+      },
+    };
+  }
+
+  countPredictionFailure(protocol: 'v1' | 'v2', reason: string): void {
+    this.predictionFailures.inc({ protocol, reason });
+  }
+
+  predictionStarted(): void {
+    this.predictionsInFlight.inc();
+  }
+
+  predictionEnded(): void {
+    this.predictionsInFlight.dec();
+  }
+
+  countModelLoad(outcome: 'success' | 'failure'): void {
+    this.modelLoads.inc({ outcome });
+  }
+
+  setLoadedVersions(count: number): void {
+    this.loadedVersions.set(count);
   }
 
   countTrainingJob(model: string, status: string): void {

@@ -10,7 +10,7 @@ import { ARTIFACT_FORMATS, validateArtifact } from '../ml';
 import { ModelAlias } from './model-alias.entity';
 import { ModelVersion, VersionStatus } from './model-version.entity';
 import { RegisteredModel } from './registered-model.entity';
-import { RegistryEventsService } from './registry-events.service';
+import { ChangeListener, RegistryEventsService } from './registry-events.service';
 import { compareVersions, ModelFilter, VersionSort } from './registry-queries';
 
 /** What a trainer (or an import) hands the registry to become a new immutable version. */
@@ -151,7 +151,7 @@ export class ModelsService {
       await manager.delete(ModelVersion, { modelId: model.id });
       await manager.delete(RegisteredModel, { id: model.id });
     });
-    this.events.changed(name);
+    await this.events.changed(name);
   }
 
   async listVersions(
@@ -227,7 +227,7 @@ export class ModelsService {
       }
       return newStatus !== undefined;
     });
-    if (statusChanged) this.events.changed(name);
+    if (statusChanged) await this.events.changed(name);
     return this.getVersion(name, versionNumber);
   }
 
@@ -250,7 +250,7 @@ export class ModelsService {
         fromVersion: versionNumber,
       });
     });
-    this.events.changed(name);
+    await this.events.changed(name);
   }
 
   async getArtifact(
@@ -288,7 +288,7 @@ export class ModelsService {
       await alsoInTransaction?.(manager, created);
       return created;
     });
-    this.events.changed(input.model);
+    await this.events.changed(input.model);
     return this.getVersion(input.model, version.version);
   }
 
@@ -358,7 +358,7 @@ export class ModelsService {
       const model = await this.lockModel(manager, name);
       return this.moveAlias(manager, model, alias, version);
     });
-    this.events.changed(name);
+    await this.events.changed(name);
     return row;
   }
 
@@ -373,7 +373,7 @@ export class ModelsService {
         fromVersion: row.version,
       });
     });
-    this.events.changed(name);
+    await this.events.changed(name);
   }
 
   async listEvents(name: string, limit: number, offset: number) {
@@ -382,8 +382,19 @@ export class ModelsService {
   }
 
   /** Called with a model's name after every committed change to its versions or aliases. */
-  onChange(listener: (model: string) => void): void {
+  onChange(listener: ChangeListener): void {
     this.events.onChange(listener);
+  }
+
+  /** A model's ready version numbers, oldest first: the versions a client may ask for by number. */
+  async readyVersionNumbers(name: string): Promise<number[]> {
+    const model = await this.findModel(name);
+    const rows = await this.versions.find({
+      where: { modelId: model.id, status: 'ready' },
+      select: { version: true },
+      order: { version: 'ASC' },
+    });
+    return rows.map((row) => row.version);
   }
 
   /** name + (version | alias | default) → the version that serves: alias `production`, else the latest ready one. */

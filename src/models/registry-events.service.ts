@@ -8,13 +8,16 @@ export type EventFields = Partial<
   Pick<ModelEvent, 'alias' | 'fromVersion' | 'toVersion' | 'actor'>
 >;
 
+/** Hears of a committed change to a model; must not throw (serving logs its own failures). */
+export type ChangeListener = (model: string) => Promise<void> | void;
+
 /**
  * The registry's audit trail and its change feed: events are written in the transaction that makes
  * the change; listeners (the prediction cache) hear of a model once that transaction has committed.
  */
 @Injectable()
 export class RegistryEventsService {
-  private readonly listeners: ((model: string) => void)[] = [];
+  private readonly listeners: ChangeListener[] = [];
 
   constructor(@InjectRepository(ModelEvent) private readonly events: Repository<ModelEvent>) {}
 
@@ -50,12 +53,15 @@ export class RegistryEventsService {
     return { items, total, limit, offset };
   }
 
-  onChange(listener: (model: string) => void): void {
+  onChange(listener: ChangeListener): void {
     this.listeners.push(listener);
   }
 
-  /** Call after the change has committed. */
-  changed(model: string): void {
-    for (const listener of this.listeners) listener(model);
+  /**
+   * Call after the change has committed; resolves once every listener has caught up (serving has
+   * loaded the version an alias now points at), so the change is answered only when it is live.
+   */
+  async changed(model: string): Promise<void> {
+    await Promise.all(this.listeners.map((listener) => listener(model)));
   }
 }

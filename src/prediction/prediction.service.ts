@@ -1,11 +1,18 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { LRUCache } from 'lru-cache';
 import { InvalidInputError } from '../common/errors';
 import { appConfig, AppConfig } from '../config/app.config';
-import { MetricsService } from '../metrics/metrics.service';
-import { compilePredictor, Predictor, validateArtifact } from '../ml';
-import { ModelsService, ServingVersion, VersionSelector } from '../models/models.service';
+import type { PredictionBatch } from '../ml';
+import { ModelsService, VersionSelector } from '../models/models.service';
+import type { ModelMetadataBody } from './dto/inference.dto';
+import {
+  decodeInputs,
+  encodeOutputs,
+  RequestTensor,
+  ResponseTensor,
+  tensorMetadata,
+} from './inference-tensors';
 import { parseInstances } from './instances';
+import { LoadedModelsService, LoadedVersion, selectorKey } from './loaded-models.service';
 
 export interface PredictionResult {
   model: string;
@@ -17,61 +24,54 @@ export interface PredictionResult {
   classes?: (number | string)[];
 }
 
+/** An Open Inference Protocol (KServe V2) inference request, already checked by the route's schema. */
+export interface InferenceRequest {
+  id?: string;
+  parameters?: Record<string, unknown>;
+  inputs: RequestTensor[];
+  outputs?: { name: string; parameters?: Record<string, unknown> }[];
+}
+
+export interface InferenceResponse {
+  model_name: string;
+  model_version: string;
+  id?: string;
+  parameters?: Record<string, unknown>;
+  outputs: ResponseTensor[];
+}
+
 /**
- * Serves predictions from memory: alias/version resolution and compiled predictors are cached,
- * so a request touches the database only the first time a version (or a selector) is seen.
- * Registry changes drop the resolutions of that model, so the next request sees a moved alias.
+ * Answers predictions from loaded versions: synchronous, no database, one pass over the rows.
+ * Both protocols share it; they differ only in how rows come in and results go out.
  */
 @Injectable()
 export class PredictionService {
-  /** model name → selector (`v3`, `a:staging`, `a:` for the default) → the version it serves. */
-  private readonly resolutions: LRUCache<string, Map<string, ServingVersion>>;
-  /** Bumped on every change to a model, so a lookup that raced a change is not cached. */
-  private readonly generations = new Map<string, number>();
-  private readonly loaded: LRUCache<string, Predictor, ServingVersion>;
-
   constructor(
+    private readonly loaded: LoadedModelsService,
     private readonly models: ModelsService,
-    private readonly metrics: MetricsService,
     @Inject(appConfig.KEY) private readonly config: AppConfig,
-  ) {
-    // Versions are immutable, so a loaded predictor never goes stale; the LRU only bounds memory.
-    this.loaded = new LRUCache<string, Predictor, ServingVersion>({
-      max: config.prediction.predictorCacheSize,
-      fetchMethod: (_key, _stale, { context }) => this.load(context),
-    });
-    this.resolutions = new LRUCache({ max: config.prediction.predictorCacheSize });
-    models.onChange((model) => {
-      this.generations.set(model, (this.generations.get(model) ?? 0) + 1);
-      this.resolutions.delete(model);
-    });
-  }
+  ) {}
 
-  async predict(
-    name: string,
-    selector: VersionSelector,
-    instances: unknown[],
-  ): Promise<PredictionResult> {
+  /** The version a request selects: from memory, else resolved and loaded once for all callers. */
+  select(model: string, selector: VersionSelector): LoadedVersion | Promise<LoadedVersion> {
     if (selector.version !== undefined && selector.alias !== undefined) {
       throw new InvalidInputError('Pass either ?version= or ?alias=, not both.');
     }
+    return this.loaded.find(model, selectorKey(selector)) ?? this.loaded.load(model, selector);
+  }
+
+  predict(served: LoadedVersion, instances: readonly unknown[]): PredictionResult {
     const maxRows = this.config.prediction.maxRows;
     if (instances.length > maxRows) {
       throw new InvalidInputError(
         `${instances.length} instances exceed the limit of ${maxRows} per request; split the batch.`,
       );
     }
-    const serving = await this.resolve(name, selector);
-    const predictor = await this.loaded.fetch(
-      `${serving.modelId}:${serving.version}:${serving.checksum}`,
-      { context: serving },
-    );
-    if (!predictor) throw new Error(`Version ${serving.version} of ${name} could not be loaded.`);
+    const { predictor } = served;
     const output = predictor.predict(
       parseInstances(instances, predictor.inputs, predictor.acceptsMissing),
     );
-    this.metrics.countPrediction(name, instances.length);
-    const answer = { model: name, version: serving.version };
+    const answer = { model: served.model, version: served.version };
     if (output.kind === 'regression') return { ...answer, predictions: Array.from(output.values) };
     const width = output.classes.length;
     const probabilities = Array.from({ length: instances.length }, (_, row) =>
@@ -80,28 +80,43 @@ export class PredictionService {
     return { ...answer, predictions: output.labels, probabilities, classes: output.classes };
   }
 
-  private async resolve(name: string, selector: VersionSelector): Promise<ServingVersion> {
-    const key =
-      selector.version !== undefined ? `v${selector.version}` : `a:${selector.alias ?? ''}`;
-    const cached = this.resolutions.get(name)?.get(key);
-    if (cached) return cached;
-    const generation = this.generations.get(name) ?? 0;
-    const resolved = await this.models.resolveServingVersion(name, selector);
-    if ((this.generations.get(name) ?? 0) !== generation) return resolved;
-    let forModel = this.resolutions.get(name);
-    if (!forModel) this.resolutions.set(name, (forModel = new Map()));
-    forModel.set(key, resolved);
-    return resolved;
+  infer(served: LoadedVersion, request: InferenceRequest): InferenceResponse {
+    const { predictor } = served;
+    const batch: PredictionBatch = decodeInputs(
+      request.inputs,
+      predictor.inputs,
+      predictor.acceptsMissing,
+      this.config.prediction.maxRows,
+    );
+    const outputs = encodeOutputs(predictor.predict(batch), batch.rowCount, request.outputs);
+    return {
+      model_name: served.model,
+      model_version: String(served.version),
+      ...(request.id !== undefined ? { id: request.id } : {}),
+      ...(request.parameters !== undefined ? { parameters: request.parameters } : {}),
+      outputs,
+    };
   }
 
-  private async load(serving: ServingVersion): Promise<Predictor> {
-    const { artifact } = await this.models.loadArtifact(serving.modelId, serving.version);
-    const result = validateArtifact(JSON.parse(artifact));
-    if (!result.artifact) {
-      throw new Error(
-        `Stored artifact of ${serving.model} v${serving.version} is invalid: ${result.errors[0]?.message}`,
-      );
-    }
-    return compilePredictor(result.artifact);
+  /**
+   * The Open Inference Protocol's model metadata, of the version given or the one served by
+   * default. Loading it to describe it also warms it for the first inference.
+   */
+  async modelMetadata(model: string, version?: number): Promise<ModelMetadataBody> {
+    const served = await this.select(model, version === undefined ? {} : { version });
+    const versions = await this.models.readyVersionNumbers(model);
+    const { predictor } = served;
+    const properties: Record<string, string> = {
+      version: String(served.version),
+      algorithm: served.algorithm,
+    };
+    if (predictor.classes) properties.classes = JSON.stringify(predictor.classes);
+    return {
+      name: model,
+      versions: versions.map(String),
+      platform: `modeldock_${served.format.slice(served.format.indexOf('/') + 1)}`,
+      ...tensorMetadata(predictor),
+      properties,
+    };
   }
 }

@@ -1,0 +1,86 @@
+import { FieldError, InvalidInputError } from '../common/errors';
+import type { FeatureSpec, PredictionBatch } from '../ml';
+
+const MAX_REPORTED_ERRORS = 20;
+
+/**
+ * Fills the predictor's row-major batch one value at a time, checking each against its feature,
+ * and collects the problems (the first 20) by field so a bad request is answered with all of them.
+ * Shared by the v1 `instances` and the Open Inference Protocol's tensors.
+ */
+export class BatchBuilder {
+  readonly names: string[];
+  private readonly width: number;
+  private readonly numbers: Float64Array;
+  private readonly strings: (string | null)[] | null;
+  private readonly errors: FieldError[] = [];
+
+  constructor(
+    private readonly rowCount: number,
+    private readonly inputs: readonly FeatureSpec[],
+    private readonly acceptsMissing: boolean,
+  ) {
+    this.width = inputs.length;
+    this.names = inputs.map((input) => input.name);
+    this.numbers = new Float64Array(rowCount * this.width);
+    this.strings = inputs.some((input) => input.type === 'string')
+      ? new Array<string | null>(rowCount * this.width).fill(null)
+      : null;
+  }
+
+  /** True once enough problems are known: callers stop scanning, the answer would not change. */
+  get full(): boolean {
+    return this.errors.length >= MAX_REPORTED_ERRORS;
+  }
+
+  report(field: string, message: string): void {
+    if (!this.full) this.errors.push({ field, message });
+  }
+
+  /**
+   * Stores row `row`, feature `j`; returns what is wrong with the value, or null when it is fine.
+   * `null`/`undefined` is a missing value: imputed by models that learned how, refused otherwise.
+   */
+  set(row: number, j: number, value: unknown): string | null {
+    const offset = row * this.width + j;
+    if (value === null || value === undefined) {
+      if (!this.acceptsMissing) return 'is missing; this version has no imputation, send a value';
+      this.numbers[offset] = NaN;
+      return null;
+    }
+    if (this.inputs[j].type === 'number') {
+      if (typeof value === 'number' && Number.isFinite(value)) {
+        this.numbers[offset] = value;
+        return null;
+      }
+      return `must be a finite number; got ${describe(value)}`;
+    }
+    // String features take strings; a number is taken as its decimal text (a zip code, a year).
+    if (typeof value === 'string' || (typeof value === 'number' && Number.isFinite(value))) {
+      this.strings![offset] = String(value);
+      this.numbers[offset] = NaN;
+      return null;
+    }
+    return `must be a string; got ${describe(value)}`;
+  }
+
+  /** The batch, or an InvalidInputError listing every problem reported. */
+  build(what: string): PredictionBatch {
+    const { errors } = this;
+    if (errors.length > 0) {
+      const more = this.full ? ' (first 20 shown)' : '';
+      throw new InvalidInputError(
+        `${errors.length} invalid value(s) in ${what}${more}; expected features in this order: ${this.names.join(', ')}.`,
+        errors,
+      );
+    }
+    return { rowCount: this.rowCount, numbers: this.numbers, strings: this.strings };
+  }
+}
+
+export function describe(value: unknown): string {
+  if (typeof value === 'string') return `the string ${JSON.stringify(value.slice(0, 40))}`;
+  if (typeof value === 'number') return String(value);
+  if (value === null) return 'null';
+  return Array.isArray(value) ? 'an array' : typeof value;
+}

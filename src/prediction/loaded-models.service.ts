@@ -1,0 +1,202 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { LRUCache } from 'lru-cache';
+import { AppError } from '../common/errors';
+import { appConfig, AppConfig } from '../config/app.config';
+import { MetricsService, ServingSeries } from '../metrics/metrics.service';
+import { compilePredictor, Predictor, validateArtifact } from '../ml';
+import { ModelsService, ServingVersion, VersionSelector } from '../models/models.service';
+
+/** A model version compiled and held in memory: everything a request needs to be answered. */
+export interface LoadedVersion {
+  readonly model: string;
+  readonly modelId: string;
+  readonly version: number;
+  readonly format: string;
+  readonly algorithm: string;
+  readonly predictor: Predictor;
+  readonly series: ServingSeries;
+  /** Its key in the cache of loaded versions. */
+  readonly key: string;
+}
+
+/** `v3`, `a:staging`, or `` for the default (alias production, else the latest ready version). */
+export function selectorKey(selector: VersionSelector): string {
+  if (selector.version !== undefined) return `v${selector.version}`;
+  return selector.alias !== undefined ? `a:${selector.alias}` : '';
+}
+
+function selectorOf(key: string): VersionSelector {
+  if (key.startsWith('v')) return { version: Number(key.slice(1)) };
+  return key.startsWith('a:') ? { alias: key.slice(2) } : {};
+}
+
+/**
+ * What serves predictions without touching the database: which version each selector of a model
+ * resolves to, and the compiled predictors, all in memory.
+ *
+ * - The first requests for a selector share one resolution and one load, however many arrive at once.
+ * - A registry change to a model re-resolves the selectors in use and loads their new versions
+ *   before the change is acknowledged, so an alias move answers from the next request on and no
+ *   request pays for the load. Versions no longer served are unloaded, with their metric series.
+ * - At most `PREDICTOR_CACHE_SIZE` versions stay loaded; the least recently used go first.
+ */
+@Injectable()
+export class LoadedModelsService {
+  private readonly logger = new Logger('Serving');
+  /** model name → selector key → the loaded version it serves. */
+  private readonly serving = new Map<string, Map<string, LoadedVersion>>();
+  /** model name → selector key → its resolution and load in progress. */
+  private readonly pending = new Map<string, Map<string, Promise<LoadedVersion>>>();
+  /** Version key → its load in progress. */
+  private readonly loading = new Map<string, Promise<LoadedVersion>>();
+  /** Bumped on every change to a model, so a lookup that raced the change is not remembered. */
+  private readonly generations = new Map<string, number>();
+  private readonly versions: LRUCache<string, LoadedVersion>;
+
+  constructor(
+    private readonly models: ModelsService,
+    private readonly metrics: MetricsService,
+    @Inject(appConfig.KEY) config: AppConfig,
+  ) {
+    this.versions = new LRUCache<string, LoadedVersion>({
+      max: config.prediction.predictorCacheSize,
+      dispose: (loaded) => this.forget(loaded),
+      disposeAfter: () => this.metrics.setLoadedVersions(this.versions.size),
+    });
+    models.onChange((model) => this.refresh(model));
+  }
+
+  /** The hot path: the loaded version a selector serves, if it is in memory. */
+  find(model: string, key: string): LoadedVersion | undefined {
+    const loaded = this.serving.get(model)?.get(key);
+    if (loaded) this.versions.get(loaded.key); // keeps it recently used
+    return loaded;
+  }
+
+  /** Resolves and loads what a selector serves; concurrent callers share one load. */
+  load(model: string, selector: VersionSelector): Promise<LoadedVersion> {
+    const key = selectorKey(selector);
+    let forModel = this.pending.get(model);
+    const inFlight = forModel?.get(key);
+    if (inFlight) return inFlight;
+    if (!forModel) this.pending.set(model, (forModel = new Map()));
+    const generation = this.generation(model);
+    const promise = this.resolveAndLoad(model, selector)
+      .then((loaded) => {
+        if (this.generation(model) === generation) this.remember(model, key, loaded);
+        return loaded;
+      })
+      .finally(() => {
+        const current = this.pending.get(model);
+        if (current?.get(key) !== promise) return;
+        current.delete(key);
+        if (current.size === 0) this.pending.delete(model);
+      });
+    forModel.set(key, promise);
+    return promise;
+  }
+
+  get loadedCount(): number {
+    return this.versions.size;
+  }
+
+  private async resolveAndLoad(model: string, selector: VersionSelector): Promise<LoadedVersion> {
+    const serving = await this.models.resolveServingVersion(model, selector);
+    const key = `${serving.modelId}:${serving.version}`;
+    const loaded = this.versions.get(key);
+    if (loaded) return loaded;
+    let loading = this.loading.get(key);
+    if (!loading) {
+      loading = this.compile(serving, key).finally(() => this.loading.delete(key));
+      this.loading.set(key, loading);
+    }
+    return loading;
+  }
+
+  private async compile(serving: ServingVersion, key: string): Promise<LoadedVersion> {
+    try {
+      const { artifact } = await this.models.loadArtifact(serving.modelId, serving.version);
+      const result = validateArtifact(JSON.parse(artifact));
+      if (!result.artifact) {
+        throw new Error(
+          `Stored artifact of ${serving.model} v${serving.version} is invalid: ${result.errors[0]?.message}`,
+        );
+      }
+      const loaded: LoadedVersion = {
+        model: serving.model,
+        modelId: serving.modelId,
+        version: serving.version,
+        format: result.artifact.format,
+        algorithm: result.artifact.algorithm,
+        predictor: compilePredictor(result.artifact),
+        series: this.metrics.servingSeries(serving.model, serving.version),
+        key,
+      };
+      this.versions.set(key, loaded);
+      this.metrics.countModelLoad('success');
+      this.logger.log(`Loaded ${serving.model} v${serving.version} for serving`);
+      return loaded;
+    } catch (error) {
+      this.metrics.countModelLoad('failure');
+      throw error;
+    }
+  }
+
+  private remember(model: string, key: string, loaded: LoadedVersion): void {
+    if (!this.versions.has(loaded.key)) return; // unloaded meanwhile: the next request reloads
+    let forModel = this.serving.get(model);
+    if (!forModel) this.serving.set(model, (forModel = new Map()));
+    forModel.set(key, loaded);
+  }
+
+  /** An unloaded version stops serving every selector that pointed at it, and drops its series. */
+  private forget(loaded: LoadedVersion): void {
+    loaded.series.remove();
+    const forModel = this.serving.get(loaded.model);
+    if (!forModel) return;
+    for (const [key, served] of forModel) {
+      if (served === loaded) forModel.delete(key);
+    }
+    if (forModel.size === 0) this.serving.delete(loaded.model);
+  }
+
+  private generation(model: string): number {
+    return this.generations.get(model) ?? 0;
+  }
+
+  /**
+   * After a committed change to `model`: resolve every selector in use again and load what it now
+   * serves, then switch all of them at once. Never throws: a selector that no longer resolves is
+   * dropped, and its next request says why.
+   */
+  private async refresh(model: string): Promise<void> {
+    const generation = this.generation(model) + 1;
+    this.generations.set(model, generation);
+    this.pending.delete(model);
+    const keys = [...(this.serving.get(model)?.keys() ?? [])];
+    const fresh = new Map<string, LoadedVersion>();
+    await Promise.all(
+      keys.map(async (key) => {
+        try {
+          fresh.set(key, await this.resolveAndLoad(model, selectorOf(key)));
+        } catch (error) {
+          if (!(error instanceof AppError)) {
+            const stack = error instanceof Error ? error.stack : String(error);
+            this.logger.error(
+              `Reloading ${model} (${key || 'default'}) after a change failed`,
+              stack,
+            );
+          }
+        }
+      }),
+    );
+    if (this.generation(model) !== generation) return; // a later change is being applied
+    if (fresh.size > 0) this.serving.set(model, fresh);
+    else this.serving.delete(model);
+    const stillServed = new Set([...fresh.values()].map((loaded) => loaded.key));
+    const unserved = [...this.versions.values()].filter(
+      (loaded) => loaded.model === model && !stillServed.has(loaded.key),
+    );
+    for (const loaded of unserved) this.versions.delete(loaded.key);
+  }
+}

@@ -1,0 +1,114 @@
+import { Controller, Get, Param, Res, UseFilters } from '@nestjs/common';
+import {
+  ApiDefaultResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiServiceUnavailableResponse,
+  ApiTags,
+} from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
+import { InvalidInputError } from '../common/errors';
+import { SERVICE_NAME, SERVICE_VERSION } from '../common/service-info';
+import { ReadinessService } from '../health/readiness.service';
+import {
+  InferenceErrorBody,
+  ModelMetadataBody,
+  ModelReadyBody,
+  ServerLiveBody,
+  ServerMetadataBody,
+  ServerReadyBody,
+} from './dto/inference.dto';
+import { OpenInferenceExceptionFilter } from './open-inference.filter';
+import { PredictionService } from './prediction.service';
+
+/**
+ * The Open Inference Protocol's (KServe V2) health and metadata endpoints, for KServe and Triton
+ * clients; inference itself is on the hot path (`serving.routes.ts`).
+ */
+@ApiTags('open-inference')
+@Controller('v2')
+@UseFilters(OpenInferenceExceptionFilter)
+@ApiDefaultResponse({ type: InferenceErrorBody, description: 'An error, as the protocol has it.' })
+export class OpenInferenceController {
+  constructor(
+    private readonly prediction: PredictionService,
+    private readonly readiness: ReadinessService,
+  ) {}
+
+  @Get()
+  @ApiOperation({ summary: 'Server metadata' })
+  @ApiOkResponse({ type: ServerMetadataBody })
+  serverMetadata(): ServerMetadataBody {
+    return { name: SERVICE_NAME, version: SERVICE_VERSION, extensions: [] };
+  }
+
+  @Get('health/live')
+  @ApiOperation({ summary: 'Server live: 200 while the process can serve' })
+  @ApiOkResponse({ type: ServerLiveBody })
+  live(): ServerLiveBody {
+    return { live: true };
+  }
+
+  @Get('health/ready')
+  @ApiOperation({ summary: 'Server ready: the database answers and every migration is applied' })
+  @ApiOkResponse({ type: ServerReadyBody })
+  @ApiServiceUnavailableResponse({ type: InferenceErrorBody })
+  async ready(
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<ServerReadyBody | InferenceErrorBody> {
+    try {
+      await this.readiness.check();
+      return { ready: true };
+    } catch {
+      reply.status(503);
+      return {
+        error: 'Not ready: the database or its migrations are not available (see /health/ready).',
+      };
+    }
+  }
+
+  @Get('models/:name')
+  @ApiOperation({ summary: 'Model metadata of the version served by default' })
+  @ApiOkResponse({ type: ModelMetadataBody })
+  modelMetadata(@Param('name') name: string): Promise<ModelMetadataBody> {
+    return this.prediction.modelMetadata(name);
+  }
+
+  @Get('models/:name/versions/:version')
+  @ApiOperation({ summary: 'Model metadata of one version' })
+  @ApiOkResponse({ type: ModelMetadataBody })
+  versionMetadata(
+    @Param('name') name: string,
+    @Param('version') version: string,
+  ): Promise<ModelMetadataBody> {
+    return this.prediction.modelMetadata(name, versionNumber(version));
+  }
+
+  @Get('models/:name/ready')
+  @ApiOperation({
+    summary: 'Model ready: the version served by default is loaded (this loads it if needed)',
+  })
+  @ApiOkResponse({ type: ModelReadyBody })
+  async modelReady(@Param('name') name: string): Promise<ModelReadyBody> {
+    await this.prediction.select(name, {});
+    return { name, ready: true };
+  }
+
+  @Get('models/:name/versions/:version/ready')
+  @ApiOperation({ summary: 'Model ready: this version is loaded (this loads it if needed)' })
+  @ApiOkResponse({ type: ModelReadyBody })
+  async versionReady(
+    @Param('name') name: string,
+    @Param('version') version: string,
+  ): Promise<ModelReadyBody> {
+    await this.prediction.select(name, { version: versionNumber(version) });
+    return { name, ready: true };
+  }
+}
+
+function versionNumber(text: string): number {
+  if (!/^[1-9][0-9]{0,15}$/.test(text)) {
+    throw new InvalidInputError(`Version "${text}" is not a version number; versions are 1, 2, 3…`);
+  }
+  return Number(text);
+}

@@ -1,0 +1,127 @@
+import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { INTERNAL_ERROR, ProblemDetails, toProblemDetails } from '../common/problem-details';
+import { sendProblem } from '../common/problem-details.filter';
+import { appConfig, AppConfig } from '../config/app.config';
+import { MetricsService } from '../metrics/metrics.service';
+import type { VersionSelector } from '../models/models.service';
+import { INFER_ROUTE_SCHEMA, InferRouteParams } from './dto/inference.dto';
+import { PREDICT_ROUTE_SCHEMA, PredictBody } from './dto/predict.dto';
+import type { LoadedVersion } from './loaded-models.service';
+import { sendOpenInferenceError } from './open-inference.filter';
+import { InferenceRequest, PredictionService } from './prediction.service';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Set by the prediction routes once answered: the version that answered, and for how many rows. */
+    served: { version: LoadedVersion; rows: number } | null;
+  }
+}
+
+type Protocol = 'v1' | 'v2';
+
+/**
+ * The prediction hot path, registered on Fastify directly rather than through a Nest controller:
+ * Nest's router, pipes and interceptors would cost more per request than the prediction itself.
+ * Bodies are checked by the routes' compiled JSON schemas, values in one pass while packing the
+ * batch; the rest of the app (request ids, access log, HTTP metrics) still runs in Fastify hooks.
+ * Swagger documents these routes from `serving.openapi.ts`.
+ */
+@Injectable()
+export class ServingRoutes implements OnModuleInit {
+  private readonly logger = new Logger('Serving');
+
+  constructor(
+    private readonly adapterHost: HttpAdapterHost,
+    private readonly prediction: PredictionService,
+    private readonly metrics: MetricsService,
+    @Inject(appConfig.KEY) private readonly config: AppConfig,
+  ) {}
+
+  onModuleInit(): void {
+    const fastify = this.adapterHost.httpAdapter.getInstance<FastifyInstance>();
+    fastify.decorateRequest('served', null);
+    fastify.route({
+      method: 'POST',
+      url: '/v1/models/:name/predict',
+      schema: PREDICT_ROUTE_SCHEMA,
+      bodyLimit: this.config.bodyLimits.predict,
+      onRequest: this.track,
+      errorHandler: (error, _request, reply) => this.fail('v1', error, reply),
+      handler: (request, reply) => {
+        const { name } = request.params as { name: string };
+        const { instances } = request.body as PredictBody;
+        const selected = this.prediction.select(name, request.query as VersionSelector);
+        return selected instanceof Promise
+          ? selected.then((served) => this.predict(served, instances, request, reply))
+          : this.predict(selected, instances, request, reply);
+      },
+    });
+    for (const url of ['/v2/models/:name/infer', '/v2/models/:name/versions/:version/infer']) {
+      fastify.route({
+        method: 'POST',
+        url,
+        schema: INFER_ROUTE_SCHEMA,
+        bodyLimit: this.config.bodyLimits.predict,
+        onRequest: this.track,
+        errorHandler: (error, _request, reply) => this.fail('v2', error, reply),
+        handler: (request) => {
+          const { name, version } = request.params as InferRouteParams;
+          const body = request.body as InferenceRequest;
+          const selector = version === undefined ? {} : { version: Number(version) };
+          const selected = this.prediction.select(name, selector);
+          return selected instanceof Promise
+            ? selected.then((served) => this.infer(served, body, request))
+            : this.infer(selected, body, request);
+        },
+      });
+    }
+  }
+
+  /** Returns the body for Fastify to send: no promise on the path where the version is loaded. */
+  private predict(
+    served: LoadedVersion,
+    instances: unknown[],
+    request: FastifyRequest,
+    reply: FastifyReply,
+  ) {
+    const result = this.prediction.predict(served, instances);
+    request.served = { version: served, rows: instances.length };
+    void reply.header('x-model-version', String(served.version));
+    return result;
+  }
+
+  private infer(served: LoadedVersion, body: InferenceRequest, request: FastifyRequest) {
+    const result = this.prediction.infer(served, body);
+    request.served = { version: served, rows: result.outputs[0]?.shape[0] ?? 0 };
+    return result;
+  }
+
+  /** In-flight gauge and, once the response is out, the answering version's count and latency. */
+  private readonly track = (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
+    this.metrics.predictionStarted();
+    reply.raw.once('close', () => {
+      this.metrics.predictionEnded();
+      const { served } = request;
+      if (served && reply.statusCode < 400) {
+        served.version.series.answered(served.rows, reply.elapsedTime / 1000);
+      }
+    });
+    done();
+  };
+
+  private fail(protocol: Protocol, error: FastifyError, reply: FastifyReply): void {
+    this.metrics.countPredictionFailure(
+      protocol,
+      reasonOf(toProblemDetails(error) ?? INTERNAL_ERROR),
+    );
+    const send = protocol === 'v1' ? sendProblem : sendOpenInferenceError;
+    send(reply, error, this.logger);
+  }
+}
+
+/** `invalid_input`, `not_found`, `payload_too_large`…: a bounded label from the problem type. */
+function reasonOf(details: ProblemDetails): string {
+  return details.type.slice(details.type.lastIndexOf('/') + 1).replace(/-/g, '_');
+}
