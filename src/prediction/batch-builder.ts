@@ -3,13 +3,36 @@ import type { FeatureSpec, PredictionBatch } from '../ml';
 
 const MAX_REPORTED_ERRORS = 20;
 
+/** What request parsing needs to know of a version's inputs, worked out once when it is loaded. */
+export interface FeatureLayout {
+  readonly inputs: readonly FeatureSpec[];
+  readonly names: readonly string[];
+  readonly indexOf: ReadonlyMap<string, number>;
+  readonly hasStrings: boolean;
+  /** false for artifacts without imputation (v1): missing values are refused. */
+  readonly acceptsMissing: boolean;
+}
+
+export function featureLayout(
+  inputs: readonly FeatureSpec[],
+  acceptsMissing: boolean,
+): FeatureLayout {
+  const names = inputs.map((input) => input.name);
+  return {
+    inputs,
+    names,
+    indexOf: new Map(names.map((name, index) => [name, index])),
+    hasStrings: inputs.some((input) => input.type === 'string'),
+    acceptsMissing,
+  };
+}
+
 /**
  * Fills the predictor's row-major batch one value at a time, checking each against its feature,
  * and collects the problems (the first 20) by field so a bad request is answered with all of them.
  * Shared by the v1 `instances` and the Open Inference Protocol's tensors.
  */
 export class BatchBuilder {
-  readonly names: string[];
   private readonly width: number;
   private readonly numbers: Float64Array;
   private readonly strings: (string | null)[] | null;
@@ -17,13 +40,11 @@ export class BatchBuilder {
 
   constructor(
     private readonly rowCount: number,
-    private readonly inputs: readonly FeatureSpec[],
-    private readonly acceptsMissing: boolean,
+    private readonly layout: FeatureLayout,
   ) {
-    this.width = inputs.length;
-    this.names = inputs.map((input) => input.name);
+    this.width = layout.inputs.length;
     this.numbers = new Float64Array(rowCount * this.width);
-    this.strings = inputs.some((input) => input.type === 'string')
+    this.strings = layout.hasStrings
       ? new Array<string | null>(rowCount * this.width).fill(null)
       : null;
   }
@@ -44,11 +65,12 @@ export class BatchBuilder {
   set(row: number, j: number, value: unknown): string | null {
     const offset = row * this.width + j;
     if (value === null || value === undefined) {
-      if (!this.acceptsMissing) return 'is missing; this version has no imputation, send a value';
+      if (!this.layout.acceptsMissing)
+        return 'is missing; this version has no imputation, send a value';
       this.numbers[offset] = NaN;
       return null;
     }
-    if (this.inputs[j].type === 'number') {
+    if (this.layout.inputs[j].type === 'number') {
       if (typeof value === 'number' && Number.isFinite(value)) {
         this.numbers[offset] = value;
         return null;
@@ -70,7 +92,7 @@ export class BatchBuilder {
     if (errors.length > 0) {
       const more = this.full ? ' (first 20 shown)' : '';
       throw new InvalidInputError(
-        `${errors.length} invalid value(s) in ${what}${more}; expected features in this order: ${this.names.join(', ')}.`,
+        `${errors.length} invalid value(s) in ${what}${more}; expected features in this order: ${this.layout.names.join(', ')}.`,
         errors,
       );
     }

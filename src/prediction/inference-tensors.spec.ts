@@ -1,4 +1,5 @@
 import { InvalidInputError } from '../common/errors';
+import { featureLayout } from './batch-builder';
 import type { FeatureSpec, PredictionOutput } from '../ml';
 import { decodeInputs, encodeOutputs } from './inference-tensors';
 
@@ -36,14 +37,12 @@ describe('decodeInputs', () => {
           ],
         },
       ],
-      numeric,
-      false,
+      featureLayout(numeric, false),
       100,
     );
     const flat = decodeInputs(
       [{ name: 'rows', shape: [2, 2], datatype: 'FP64', data: [1, 2, 3, 4] }],
-      numeric,
-      false,
+      featureLayout(numeric, false),
       100,
     );
     expect(Array.from(nested.numbers)).toEqual([1, 2, 3, 4]);
@@ -56,8 +55,7 @@ describe('decodeInputs', () => {
         { name: 'city', shape: [2], datatype: 'BYTES', data: ['Lyon', null] },
         { name: 'area', shape: [2, 1], datatype: 'INT64', data: [[50], [70]] },
       ],
-      mixed,
-      true,
+      featureLayout(mixed, true),
       100,
     );
     expect(batch.rowCount).toBe(2);
@@ -72,8 +70,7 @@ describe('decodeInputs', () => {
         { name: 'area', shape: [1], datatype: 'BOOL', data: [true] },
         { name: 'city', shape: [1], datatype: 'INT32', data: [75001] },
       ],
-      mixed,
-      true,
+      featureLayout(mixed, true),
       100,
     );
     expect(batch.numbers[0]).toBe(1);
@@ -85,8 +82,7 @@ describe('decodeInputs', () => {
       messageOf(() =>
         decodeInputs(
           [{ name: 'input-0', shape: [3, 2], datatype: 'FP64', data: [] }],
-          numeric,
-          false,
+          featureLayout(numeric, false),
           2,
         ),
       ),
@@ -98,8 +94,7 @@ describe('decodeInputs', () => {
     const message = messageOf(() =>
       decodeInputs(
         [{ name: 'input-0', shape: [30, 2], datatype: 'FP64', data }],
-        numeric,
-        false,
+        featureLayout(numeric, false),
         100,
       ),
     );

@@ -1,6 +1,6 @@
 import { InvalidInputError } from '../common/errors';
-import type { FeatureSpec, PredictionBatch, PredictionOutput, Predictor } from '../ml';
-import { BatchBuilder, describe } from './batch-builder';
+import type { PredictionBatch, PredictionOutput, Predictor } from '../ml';
+import { BatchBuilder, describe, FeatureLayout } from './batch-builder';
 
 /** Tensor data types of the Open Inference Protocol that a JSON request can carry. */
 export const INTEGER_RANGES: Record<string, [number, number]> = {
@@ -79,14 +79,12 @@ export function tensorMetadata(predictor: Predictor): {
  */
 export function decodeInputs(
   tensors: readonly RequestTensor[],
-  features: readonly FeatureSpec[],
-  acceptsMissing: boolean,
+  layout: FeatureLayout,
   maxRows: number,
 ): PredictionBatch {
-  const names = features.map((feature) => feature.name);
-  const indexOf = new Map(names.map((name, j) => [name, j]));
+  const { names, indexOf } = layout;
   if (tensors.length === 1 && !indexOf.has(tensors[0].name)) {
-    return decodeRows(tensors[0], features, acceptsMissing, maxRows);
+    return decodeRows(tensors[0], layout, maxRows);
   }
 
   const columns: { tensor: RequestTensor; position: number; j: number }[] = [];
@@ -123,7 +121,7 @@ export function decodeInputs(
     }
   }
   checkRowCount(rowCount, maxRows);
-  const batch = new BatchBuilder(rowCount, features, acceptsMissing);
+  const batch = new BatchBuilder(rowCount, layout);
   for (const { tensor, position, j } of columns) {
     const values = flatten(tensor, position, rowCount);
     for (let row = 0; row < rowCount && !batch.full; row++) {
@@ -136,27 +134,26 @@ export function decodeInputs(
 
 function decodeRows(
   tensor: RequestTensor,
-  features: readonly FeatureSpec[],
-  acceptsMissing: boolean,
+  layout: FeatureLayout,
   maxRows: number,
 ): PredictionBatch {
-  const width = features.length;
+  const { names } = layout;
+  const width = names.length;
   const { shape } = tensor;
   if (shape.length !== 2 || shape[1] !== width || shape[0] < 1) {
     throw new InvalidInputError(
       `Input ${tensor.name} has shape [${shape.join(', ')}]; this version takes [N, ${width}] ` +
-        `(rows of ${features.map((feature) => feature.name).join(', ')}), or one tensor per feature.`,
+        `(rows of ${names.join(', ')}), or one tensor per feature.`,
     );
   }
   const rowCount = shape[0];
   checkRowCount(rowCount, maxRows);
   const values = flatten(tensor, 0, rowCount * width);
-  const batch = new BatchBuilder(rowCount, features, acceptsMissing);
+  const batch = new BatchBuilder(rowCount, layout);
   for (let row = 0, i = 0; row < rowCount && !batch.full; row++) {
     for (let j = 0; j < width; j++, i++) {
       const problem = store(batch, tensor, row, j, values[i]);
-      if (problem)
-        batch.report(`inputs[0].data[${i}]`, `row ${row}, ${batch.names[j]}: ${problem}`);
+      if (problem) batch.report(`inputs[0].data[${i}]`, `row ${row}, ${names[j]}: ${problem}`);
     }
   }
   return batch.build(`input ${tensor.name}`);

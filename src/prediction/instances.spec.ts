@@ -1,4 +1,5 @@
 import { InvalidInputError } from '../common/errors';
+import { featureLayout } from './batch-builder';
 import type { FeatureSpec } from '../ml';
 import { parseInstances } from './instances';
 
@@ -13,7 +14,7 @@ const mixed: FeatureSpec[] = [
 
 function errorsOf(instances: unknown[], inputs = numeric, acceptsMissing = false) {
   try {
-    parseInstances(instances, inputs, acceptsMissing);
+    parseInstances(instances, featureLayout(inputs, acceptsMissing));
   } catch (error) {
     expect(error).toBeInstanceOf(InvalidInputError);
     return (error as InvalidInputError).errors ?? [];
@@ -23,21 +24,24 @@ function errorsOf(instances: unknown[], inputs = numeric, acceptsMissing = false
 
 describe('parseInstances', () => {
   it('packs arrays and objects into one row-major batch in schema order', () => {
-    const batch = parseInstances([[1, 2], { x2: 4, x1: 3 }], numeric, false);
+    const batch = parseInstances([[1, 2], { x2: 4, x1: 3 }], featureLayout(numeric, false));
     expect(batch.rowCount).toBe(2);
     expect(Array.from(batch.numbers)).toEqual([1, 2, 3, 4]);
     expect(batch.strings).toBeNull();
   });
 
   it('puts string features beside the numbers, taking numbers as their text', () => {
-    const batch = parseInstances([[50, 'Lyon'], { area: 70, city: 75001 }], mixed, true);
+    const batch = parseInstances(
+      [[50, 'Lyon'], { area: 70, city: 75001 }],
+      featureLayout(mixed, true),
+    );
     expect(batch.numbers[0]).toBe(50);
     expect(batch.numbers[2]).toBe(70);
     expect(batch.strings).toEqual([null, 'Lyon', null, '75001']);
   });
 
   it('marks null and absent values as missing when the model imputes them', () => {
-    const batch = parseInstances([[null, null], { area: 3 }], mixed, true);
+    const batch = parseInstances([[null, null], { area: 3 }], featureLayout(mixed, true));
     expect(Number.isNaN(batch.numbers[0])).toBe(true);
     expect(batch.strings).toEqual([null, null, null, null]);
     expect(batch.numbers[2]).toBe(3);

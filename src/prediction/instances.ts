@@ -1,5 +1,5 @@
-import type { FeatureSpec, PredictionBatch } from '../ml';
-import { BatchBuilder } from './batch-builder';
+import type { PredictionBatch } from '../ml';
+import { BatchBuilder, FeatureLayout } from './batch-builder';
 
 /**
  * Turns `instances` (arrays in schema order, or objects keyed by feature name) into the predictor's
@@ -9,14 +9,12 @@ import { BatchBuilder } from './batch-builder';
  */
 export function parseInstances(
   instances: readonly unknown[],
-  inputs: readonly FeatureSpec[],
-  acceptsMissing: boolean,
+  layout: FeatureLayout,
 ): PredictionBatch {
-  const width = inputs.length;
+  const { names, indexOf } = layout;
+  const width = names.length;
   const rowCount = instances.length;
-  const batch = new BatchBuilder(rowCount, inputs, acceptsMissing);
-  const { names } = batch;
-  const indexOf = new Map(names.map((name, index) => [name, index]));
+  const batch = new BatchBuilder(rowCount, layout);
 
   for (let row = 0; row < rowCount && !batch.full; row++) {
     const instance = instances[row];

@@ -5,6 +5,7 @@ import { appConfig, AppConfig } from '../config/app.config';
 import { MetricsService, ServingSeries } from '../metrics/metrics.service';
 import { compilePredictor, Predictor, validateArtifact } from '../ml';
 import { ModelsService, ServingVersion, VersionSelector } from '../models/models.service';
+import { FeatureLayout, featureLayout } from './batch-builder';
 
 /** A model version compiled and held in memory: everything a request needs to be answered. */
 export interface LoadedVersion {
@@ -14,6 +15,8 @@ export interface LoadedVersion {
   readonly format: string;
   readonly algorithm: string;
   readonly predictor: Predictor;
+  /** How requests map onto the predictor's inputs. */
+  readonly layout: FeatureLayout;
   readonly series: ServingSeries;
   /** Its key in the cache of loaded versions. */
   readonly key: string;
@@ -122,13 +125,15 @@ export class LoadedModelsService {
           `Stored artifact of ${serving.model} v${serving.version} is invalid: ${result.errors[0]?.message}`,
         );
       }
+      const predictor = compilePredictor(result.artifact);
       const loaded: LoadedVersion = {
         model: serving.model,
         modelId: serving.modelId,
         version: serving.version,
         format: result.artifact.format,
         algorithm: result.artifact.algorithm,
-        predictor: compilePredictor(result.artifact),
+        predictor,
+        layout: featureLayout(predictor.inputs, predictor.acceptsMissing),
         series: this.metrics.servingSeries(serving.model, serving.version),
         key,
       };

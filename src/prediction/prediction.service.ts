@@ -1,7 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InvalidInputError } from '../common/errors';
 import { appConfig, AppConfig } from '../config/app.config';
-import type { PredictionBatch } from '../ml';
 import { ModelsService, VersionSelector } from '../models/models.service';
 import type { ModelMetadataBody } from './dto/inference.dto';
 import {
@@ -67,10 +66,7 @@ export class PredictionService {
         `${instances.length} instances exceed the limit of ${maxRows} per request; split the batch.`,
       );
     }
-    const { predictor } = served;
-    const output = predictor.predict(
-      parseInstances(instances, predictor.inputs, predictor.acceptsMissing),
-    );
+    const output = served.predictor.predict(parseInstances(instances, served.layout));
     const answer = { model: served.model, version: served.version };
     if (output.kind === 'regression') return { ...answer, predictions: Array.from(output.values) };
     const width = output.classes.length;
@@ -81,14 +77,8 @@ export class PredictionService {
   }
 
   infer(served: LoadedVersion, request: InferenceRequest): InferenceResponse {
-    const { predictor } = served;
-    const batch: PredictionBatch = decodeInputs(
-      request.inputs,
-      predictor.inputs,
-      predictor.acceptsMissing,
-      this.config.prediction.maxRows,
-    );
-    const outputs = encodeOutputs(predictor.predict(batch), batch.rowCount, request.outputs);
+    const batch = decodeInputs(request.inputs, served.layout, this.config.prediction.maxRows);
+    const outputs = encodeOutputs(served.predictor.predict(batch), batch.rowCount, request.outputs);
     return {
       model_name: served.model,
       model_version: String(served.version),
