@@ -166,8 +166,12 @@ describe('dataset → training → registry → prediction', () => {
     expect(fromObjects.body.predictions).toEqual(res.body.predictions);
 
     const metrics = await api.request('GET', '/metrics');
-    expect(metrics.text).toContain('modeldock_predictions_total{model="diabetes-lr",version="2"} 2');
-    expect(metrics.text).toContain('modeldock_predicted_rows_total{model="diabetes-lr",version="2"} 10');
+    expect(metrics.text).toContain(
+      'modeldock_predictions_total{model="diabetes-lr",version="2"} 2',
+    );
+    expect(metrics.text).toContain(
+      'modeldock_predicted_rows_total{model="diabetes-lr",version="2"} 10',
+    );
     expect(metrics.text).toContain(
       'modeldock_training_jobs_total{model="diabetes-lr",status="succeeded"} 2',
     );
