@@ -1,5 +1,6 @@
 # The typical Flask + numpy model server that bench:serve compares ModelDock with:
-#   gunicorn -w 2 -b 127.0.0.1:<port> --chdir bench flask_app:app
+#   gunicorn -w 2 -k gthread --threads 1 -b 127.0.0.1:<port> --chdir bench flask_app:app
+# (gthread for keep-alive, which autocannon needs; see bench/serve.ts.)
 # The model is BENCH_MODEL from bench/bare-fastify-server.ts; serve.ts checks the answers match.
 import numpy as np
 from flask import Flask, jsonify, request

@@ -124,6 +124,7 @@ function registryModel(index: number, version: number): LinearModel {
   };
 }
 
+const integer = (value: number) => Math.round(value).toLocaleString('en-US');
 const message = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
 /** What differs between an answer and the expected numbers; undefined when they match. */
@@ -135,6 +136,16 @@ function compare(actual: unknown, expected: number[]): string | undefined {
     (value, i) => !(Math.abs(actual[i] - value) <= TOLERANCE * Math.max(1, Math.abs(value))),
   );
   return wrong < 0 ? undefined : `prediction ${wrong} is ${actual[wrong]}, not ${expected[wrong]}`;
+}
+
+/** The message of a problem-details (`detail`) or Open Inference Protocol (`error`) body. */
+function errorText(body: string): string {
+  try {
+    const parsed = JSON.parse(body);
+    return String(parsed.detail ?? parsed.error ?? body).slice(0, 160);
+  } catch {
+    return body.slice(0, 160);
+  }
 }
 
 /** POSTs the payload once: status 200 and `read(answer)` matching the expected numbers. */
@@ -150,7 +161,7 @@ async function checkPost(
       body: payload.body,
     });
     const text = await response.text();
-    if (response.status !== 200) return `HTTP ${response.status} ${text.slice(0, 120)}`;
+    if (response.status !== 200) return `HTTP ${response.status}: ${errorText(text)}`;
     return compare(read(JSON.parse(text)), payload.expected);
   } catch (error) {
     return `no usable answer: ${message(error)}`;
@@ -254,7 +265,7 @@ async function benchBareFastify(single: Payload, batch: Payload) {
       single: await measure(post('bare Fastify, 1 row', url, single, CONNECTIONS, predictionsOf)),
       batch: await measure(
         post(
-          `bare Fastify, ${BATCH_ROWS.toLocaleString('en-US')}-row batch`,
+          `bare Fastify, ${integer(BATCH_ROWS)}-row batch`,
           url,
           batch,
           BATCH_CONNECTIONS,
@@ -288,18 +299,14 @@ function findGunicorn(): { gunicorn: string } | { skipped: string } {
   return gunicorn ? { gunicorn } : { skipped: 'no gunicorn executable' };
 }
 
+/** 2 workers, as a typical seed runs it; gthread with 1 thread for keep-alive (see the header). */
+const GUNICORN_ARGS = `-w 2 -k gthread --threads 1 -b 127.0.0.1:${PORTS.flask} --chdir bench --log-level warning flask_app:app`;
 const FLASK_SINGLE = 'Flask + numpy (gunicorn, 2 gthread workers × 1 thread), 1 row';
 
 async function benchFlask(gunicorn: string, single: Payload): Promise<Run> {
   let server: Child;
   try {
-    server = await startChild(
-      gunicorn,
-      `-w 2 -k gthread --threads 1 -b 127.0.0.1:${PORTS.flask} --chdir bench --log-level warning flask_app:app`.split(
-        ' ',
-      ),
-      PORTS.flask,
-    );
+    server = await startChild(gunicorn, GUNICORN_ARGS.split(' '), PORTS.flask);
   } catch (error) {
     return { name: FLASK_SINGLE, rowsPerRequest: 1, failure: message(error) };
   }
@@ -358,8 +365,8 @@ async function predictEveryModel(
 /** Scenario 4: a registry of 1,000 models, single rows round-robin over all of them, and one. */
 async function benchRegistry(service: Service, rows: number[][]) {
   const names = Array.from({ length: REGISTRY_MODELS }, (_, i) => `m${String(i).padStart(4, '0')}`);
-  const spreadName = `ModelDock v1 predict, 1 row, round-robin over ${REGISTRY_MODELS.toLocaleString('en-US')} models`;
-  const oneName = `ModelDock v1 predict, 1 row, one of ${REGISTRY_MODELS.toLocaleString('en-US')} models`;
+  const spreadName = `ModelDock v1 predict, 1 row, round-robin over ${integer(REGISTRY_MODELS)} models`;
+  const oneName = `ModelDock v1 predict, 1 row, one of ${integer(REGISTRY_MODELS)} models`;
   progress(`registering ${REGISTRY_MODELS} models × ${REGISTRY_VERSIONS} versions`);
   const started = performance.now();
   try {
@@ -413,7 +420,7 @@ async function benchModelDock(rows: { single: number[][]; batch: number[][] }) {
       );
       const batch = await measure(
         post(
-          `ModelDock v1 predict, ${BATCH_ROWS.toLocaleString('en-US')}-row batch`,
+          `ModelDock v1 predict, ${integer(BATCH_ROWS)}-row batch`,
           v1,
           v1Payload(rows.batch),
           BATCH_CONNECTIONS,
@@ -492,9 +499,11 @@ function rssRow(scenario: string, bytes: number | undefined, limit: number): Row
 }
 
 const cell = (text: string) => text.replace(/\s+/g, ' ').replace(/\|/g, '\\|');
-const integer = (value: number) => Math.round(value).toLocaleString('en-US');
 
-/** The error count, warm-up included, split into statuses and connection errors; or why the run did not happen. */
+/**
+ * The error count, warm-up included, split into statuses and connection errors; or why the run
+ * did not happen.
+ */
 function errorsCell(run: Run): string {
   if (run.failure) return `check failed: ${run.failure}`;
   const total = errorCount(run);
@@ -596,7 +605,7 @@ async function main(): Promise<void> {
     ),
     rssRow('5. ModelDock RSS, idle after start-up', md.idleRss, TARGETS.idleRss),
     rssRow(
-      `5. ModelDock RSS, ${REGISTRY_MODELS.toLocaleString('en-US')} versions loaded and served`,
+      `5. ModelDock RSS, ${integer(REGISTRY_MODELS)} versions loaded and served`,
       md.registry.loadedRss,
       TARGETS.loadedRss,
     ),
@@ -606,7 +615,7 @@ async function main(): Promise<void> {
   const failed = table.filter((row) => row.result === 'FAIL');
   const lines = [
     `ModelDock serving benchmark: linear model, ${FEATURES} features; autocannon at ${CONNECTIONS} connections ` +
-      `(${BATCH_CONNECTIONS} for ${BATCH_ROWS.toLocaleString('en-US')}-row batches), ${WARM_UP_SECONDS} s warm-up + ${SECONDS} s per run, one server at a time.`,
+      `(${BATCH_CONNECTIONS} for ${integer(BATCH_ROWS)}-row batches), ${WARM_UP_SECONDS} s warm-up + ${SECONDS} s per run, one server at a time.`,
     ...('skipped' in gunicorn ? [`Flask skipped: ${gunicorn.skipped}.`] : []),
     '',
     '| scenario | req/s | rows/s | p50 ms | p99 ms | errors | ratio | target | result |',
