@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AppModule } from './app.module';
-import { configureApp, createFastifyAdapter } from './app.setup';
+import { configureApp, createFastifyAdapter, NEST_APP_OPTIONS } from './app.setup';
 import { appConfig, ConfigError } from './config/app.config';
 
 async function bootstrap(): Promise<void> {
@@ -10,9 +10,7 @@ async function bootstrap(): Promise<void> {
   const app = await NestFactory.create<NestFastifyApplication>(
     AppModule,
     createFastifyAdapter(config),
-    {
-      bufferLogs: true,
-    },
+    { ...NEST_APP_OPTIONS, bufferLogs: true },
   );
   configureApp(app, config);
   await app.listen(config.port, config.host);

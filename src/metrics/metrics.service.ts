@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import { appConfig, AppConfig } from '../config/app.config';
+import { BoundCounter, BoundHistogram, HistogramSeries } from './bound-metrics';
 
 const OTHER_MODELS = '__other__';
 const MISNAMED_DEFAULT_GAUGES = [
@@ -24,35 +25,42 @@ export class MetricsService {
   readonly registry = new Registry();
   private readonly modelLabels = new Set<string>();
 
-  private readonly httpDuration = new Histogram({
-    name: 'http_request_duration_seconds',
-    help: 'HTTP request duration by method, route template and status code.',
-    labelNames: ['method', 'route', 'status_code'] as const,
-    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-    registers: [this.registry],
-  });
+  // The metrics every request or prediction touches are bound (bound-metrics.ts); the rest are
+  // plain prom-client.
+  private readonly httpDuration = new BoundHistogram(
+    'http_request_duration_seconds',
+    'HTTP request duration by method, route template and status code.',
+    ['method', 'route', 'status_code'],
+    [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    this.registry,
+  );
 
-  private readonly predictions = new Counter({
-    name: 'modeldock_predictions_total',
-    help: 'Prediction requests answered, by model and version (series of unloaded versions are dropped).',
-    labelNames: ['model', 'version'] as const,
-    registers: [this.registry],
-  });
+  /** `method status route` → its bound series (route templates, methods and statuses are few). */
+  private readonly httpSeries = new Map<string, HistogramSeries>();
 
-  private readonly predictedRows = new Counter({
-    name: 'modeldock_predicted_rows_total',
-    help: 'Rows (instances) predicted, by model and version.',
-    labelNames: ['model', 'version'] as const,
-    registers: [this.registry],
-  });
+  private readonly predictions = new BoundCounter(
+    'modeldock_predictions_total',
+    'Prediction requests answered, by model and version (series of unloaded versions are dropped).',
+    ['model', 'version'],
+    this.registry,
+  );
 
-  private readonly predictionDuration = new Histogram({
-    name: 'modeldock_prediction_duration_seconds',
-    help: 'Duration of answered prediction requests, from the first byte to the last, by model and version.',
-    labelNames: ['model', 'version'] as const,
-    buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
-    registers: [this.registry],
-  });
+  private readonly predictedRows = new BoundCounter(
+    'modeldock_predicted_rows_total',
+    'Rows (instances) predicted, by model and version.',
+    ['model', 'version'],
+    this.registry,
+  );
+
+  private readonly predictionDuration = new BoundHistogram(
+    'modeldock_prediction_duration_seconds',
+    'Duration of answered prediction requests, from the first byte to the last, by model and version.',
+    ['model', 'version'],
+    [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+    this.registry,
+  );
+
+  private inFlight = 0;
 
   private readonly predictionFailures = new Counter({
     name: 'modeldock_prediction_failures_total',
@@ -61,10 +69,13 @@ export class MetricsService {
     registers: [this.registry],
   });
 
-  private readonly predictionsInFlight = new Gauge({
+  private readonly predictionsInFlight: Gauge = new Gauge({
     name: 'modeldock_predictions_in_flight',
     help: 'Prediction requests received and not yet answered.',
     registers: [this.registry],
+    collect: () => {
+      this.predictionsInFlight.set(this.inFlight);
+    },
   });
 
   private readonly loadedVersions = new Gauge({
@@ -95,7 +106,15 @@ export class MetricsService {
   }
 
   observeHttpRequest(method: string, route: string, statusCode: number, seconds: number): void {
-    this.httpDuration.observe({ method, route, status_code: statusCode }, seconds);
+    // Children bound once per label set: hashing the labels on every request costs microseconds.
+    // Routes are templates and methods and statuses few, so the map stays small.
+    const key = `${method} ${statusCode} ${route}`;
+    let series = this.httpSeries.get(key);
+    if (!series) {
+      series = this.httpDuration.bind({ method, route, status_code: String(statusCode) });
+      this.httpSeries.set(key, series);
+    }
+    series.observe(seconds);
   }
 
   /**
@@ -107,9 +126,9 @@ export class MetricsService {
     // Models beyond the label cap share one series; it is never removed.
     const shared = labels.model === OTHER_MODELS;
     if (shared) labels.version = OTHER_MODELS;
-    const requests = this.predictions.labels(labels);
-    const rows = this.predictedRows.labels(labels);
-    const duration = this.predictionDuration.labels(labels);
+    const requests = this.predictions.bind(labels);
+    const rows = this.predictedRows.bind(labels);
+    const duration = this.predictionDuration.bind(labels);
     return {
       answered: (rowCount, seconds) => {
         requests.inc();
@@ -130,11 +149,11 @@ export class MetricsService {
   }
 
   predictionStarted(): void {
-    this.predictionsInFlight.inc();
+    this.inFlight++;
   }
 
   predictionEnded(): void {
-    this.predictionsInFlight.dec();
+    this.inFlight--;
   }
 
   countModelLoad(outcome: 'success' | 'failure'): void {

@@ -67,13 +67,15 @@ export class PredictionService {
       );
     }
     const output = served.predictor.predict(parseInstances(instances, served.layout));
-    const answer = { model: served.model, version: served.version };
-    if (output.kind === 'regression') return { ...answer, predictions: Array.from(output.values) };
+    const { model, version } = served;
+    if (output.kind === 'regression') {
+      return { model, version, predictions: Array.from(output.values) };
+    }
     const width = output.classes.length;
     const probabilities = Array.from({ length: instances.length }, (_, row) =>
       Array.from(output.probabilities.subarray(row * width, (row + 1) * width)),
     );
-    return { ...answer, predictions: output.labels, probabilities, classes: output.classes };
+    return { model, version, predictions: output.labels, probabilities, classes: output.classes };
   }
 
   infer(served: LoadedVersion, request: InferenceRequest): InferenceResponse {

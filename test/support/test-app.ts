@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { AppModule } from '../../src/app.module';
-import { configureApp, createFastifyAdapter } from '../../src/app.setup';
+import { configureApp, createFastifyAdapter, NEST_APP_OPTIONS } from '../../src/app.setup';
 import { appConfig } from '../../src/config/app.config';
 
 export interface HttpResult<T = any> {
@@ -43,7 +43,10 @@ export async function startApp(
   Object.assign(process.env, { DATA_DIR: dataDir, LOG_LEVEL: 'silent', ...env });
   const config = appConfig();
   const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
-  const app = moduleRef.createNestApplication<NestFastifyApplication>(createFastifyAdapter(config));
+  const app = moduleRef.createNestApplication<NestFastifyApplication>(
+    createFastifyAdapter(config),
+    NEST_APP_OPTIONS,
+  );
   configureApp(app, config);
   await app.listen(0, '127.0.0.1');
   const baseUrl = (await app.getUrl()).replace('[::1]', '127.0.0.1');
