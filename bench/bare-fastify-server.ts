@@ -32,10 +32,14 @@ const BODY_LIMIT = 16 * 1024 * 1024;
 
 function serve(port: number): void {
   const app = Fastify({ bodyLimit: BODY_LIMIT });
-  app.post('/predict', async (request) => {
+  const handler = async (request: { body: unknown }) => {
     const { instances } = request.body as { instances: number[][] };
     return { predictions: predictRows(BENCH_MODEL, instances) };
-  });
+  };
+  app.post('/predict', handler);
+  // ModelDock's path with the name as a parameter, so scenario 4's round-robin over 1,000 paths
+  // has a baseline driven by the very same load generator settings.
+  app.post('/v1/models/:name/predict', handler);
   app.listen({ port, host: '127.0.0.1' }).catch((error: unknown) => {
     process.stderr.write(`bare-fastify-server: ${String(error)}\n`);
     process.exit(1);

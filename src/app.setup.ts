@@ -16,6 +16,17 @@ import { documentServingRoutes, SERVING_DOCUMENT_MODELS } from './prediction/ser
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /**
+ * Request ids shaped like UUIDs: a random prefix per process and a counter, unique without drawing
+ * random bytes for every request (randomUUID costs more than the rest of the id handling).
+ */
+const REQUEST_ID_PREFIX = randomUUID().slice(0, 24);
+let requestCounter = 0;
+function nextRequestId(): string {
+  requestCounter = (requestCounter + 1) % 2 ** 48;
+  return REQUEST_ID_PREFIX + requestCounter.toString(16).padStart(12, '0');
+}
+
+/**
  * Nest installs a Fastify error handler that flattens Fastify's own errors (malformed JSON, body
  * too large, schema validation) into bare HttpExceptions, losing their codes and field lists.
  * This adapter answers them with the same problem details as every other error instead.
@@ -55,7 +66,7 @@ export function createFastifyAdapter(config: AppConfig): FastifyAdapter {
     requestIdHeader: false,
     genReqId: (request: { headers: Record<string, string | string[] | undefined> }) => {
       const given = request.headers['x-request-id'];
-      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : nextRequestId();
     },
   });
 }

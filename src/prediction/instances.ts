@@ -14,6 +14,10 @@ export function parseInstances(
   const { names, indexOf } = layout;
   const width = names.length;
   const rowCount = instances.length;
+  if (!layout.hasStrings) {
+    const numbers = packNumberRows(instances, width);
+    if (numbers) return { rowCount, numbers, strings: null };
+  }
   const batch = new BatchBuilder(rowCount, layout);
 
   for (let row = 0; row < rowCount && !batch.full; row++) {
@@ -59,4 +63,22 @@ export function parseInstances(
     }
   }
   return batch.build('instances');
+}
+
+/**
+ * The common case in one tight loop: every instance an array of `width` finite numbers. Null at
+ * the first anything else (an object, a null, a string…), which the general pass then handles.
+ */
+function packNumberRows(instances: readonly unknown[], width: number): Float64Array | null {
+  const numbers = new Float64Array(instances.length * width);
+  for (let row = 0, offset = 0; row < instances.length; row++, offset += width) {
+    const instance = instances[row];
+    if (!Array.isArray(instance) || instance.length !== width) return null;
+    for (let j = 0; j < width; j++) {
+      const value: unknown = instance[j];
+      if (typeof value !== 'number' || !Number.isFinite(value)) return null;
+      numbers[offset + j] = value;
+    }
+  }
+  return numbers;
 }
