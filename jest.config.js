@@ -11,6 +11,8 @@ const tsJest = {
 };
 
 module.exports = {
+  // A project-level testTimeout is ignored; end-to-end tests boot real services and need more than 5 s.
+  testTimeout: 60000,
   projects: [
     {
       displayName: 'unit',
@@ -27,7 +29,6 @@ module.exports = {
       roots: ['<rootDir>/test'],
       testMatch: ['**/*.e2e-spec.ts'],
       transform: tsJest,
-      testTimeout: 60000,
     },
   ],
 };

@@ -38,6 +38,7 @@ describe('serving: in-memory versions, single-flight loading, warm-up and metric
   it('loads a version once for 50 concurrent first requests, v1 and v2 together', async () => {
     await importVersion('herd', 1);
     const before = await loads();
+    const loadedBefore = sample(await metrics(), 'modeldock_loaded_model_versions');
     const row = housingInstances()[0];
     const answers = await Promise.all(
       Array.from({ length: 50 }, (_, i) =>
@@ -54,6 +55,7 @@ describe('serving: in-memory versions, single-flight loading, warm-up and metric
       expect(value).toBeCloseTo(housingReference.predictions[0], 6);
     }
     expect((await loads()) - before).toBe(1);
+    expect(sample(await metrics(), 'modeldock_loaded_model_versions')).toBe(loadedBefore + 1);
     // Served from memory from then on.
     await predict('herd');
     expect((await loads()) - before).toBe(1);

@@ -99,10 +99,6 @@ export class LoadedModelsService {
     return promise;
   }
 
-  get loadedCount(): number {
-    return this.versions.size;
-  }
-
   private async resolveAndLoad(model: string, selector: VersionSelector): Promise<LoadedVersion> {
     const serving = await this.models.resolveServingVersion(model, selector);
     const key = `${serving.modelId}:${serving.version}`;
@@ -138,6 +134,7 @@ export class LoadedModelsService {
         key,
       };
       this.versions.set(key, loaded);
+      this.metrics.setLoadedVersions(this.versions.size);
       this.metrics.countModelLoad('success');
       this.logger.log(`Loaded ${serving.model} v${serving.version} for serving`);
       return loaded;
