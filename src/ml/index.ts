@@ -48,6 +48,7 @@ export {
   type Predictor,
   compilePredictor,
 } from './predictor';
+export { allocFloat64, toNumberArray } from './float64-pool';
 export { Random } from './random';
 export { stratifiedSplit, trainValidationSplit } from './split';
 export { MAX_VALIDATION_SPLIT, type TrainingInput, type TrainingResult, train } from './train';

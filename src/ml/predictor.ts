@@ -6,6 +6,7 @@ import {
   ModelArtifactV2,
   rawCoefficients,
 } from './artifact';
+import { allocFloat64 } from './float64-pool';
 
 export interface PredictionBatch {
   rowCount: number;
@@ -83,7 +84,7 @@ class V1Predictor implements Predictor {
     checkBatch(batch, n, false);
     const { rowCount, numbers } = batch;
     const bias = this.bias;
-    const values = new Float64Array(rowCount);
+    const values = allocFloat64(rowCount);
     for (let r = 0, offset = 0; r < rowCount; r++, offset += n) {
       let sum = bias;
       for (let j = 0; j < n; j++) {
@@ -202,7 +203,7 @@ class EncodedPredictor implements Predictor {
     const { stringIndex, codes, imputeCodes, tables } = this;
     const numberCount = numberIndex.length;
     const stringCount = stringIndex.length;
-    const out = new Float64Array(rowCount * k);
+    const out = allocFloat64(rowCount * k);
     for (let r = 0, base = 0, o = 0; r < rowCount; r++, base += n, o += k) {
       if (k === 1) {
         // Regression and binary classification: one fused pass, no scratch.
@@ -245,7 +246,7 @@ class EncodedPredictor implements Predictor {
 
 /** [P(classes[0]), P(classes[1])] per row, each side computed without cancellation or overflow. */
 function sigmoid(scores: Float64Array, rowCount: number): Float64Array {
-  const out = new Float64Array(rowCount * 2);
+  const out = allocFloat64(rowCount * 2);
   for (let r = 0; r < rowCount; r++) {
     const z = scores[r];
     const e = Math.exp(-Math.abs(z));

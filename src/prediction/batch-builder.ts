@@ -1,5 +1,5 @@
 import { FieldError, InvalidInputError } from '../common/errors';
-import type { FeatureSpec, PredictionBatch } from '../ml';
+import { allocFloat64, type FeatureSpec, type PredictionBatch } from '../ml';
 
 const MAX_REPORTED_ERRORS = 20;
 
@@ -43,7 +43,7 @@ export class BatchBuilder {
     private readonly layout: FeatureLayout,
   ) {
     this.width = layout.inputs.length;
-    this.numbers = new Float64Array(rowCount * this.width);
+    this.numbers = allocFloat64(rowCount * this.width);
     this.strings = layout.hasStrings
       ? new Array<string | null>(rowCount * this.width).fill(null)
       : null;

@@ -1,5 +1,5 @@
 import { InvalidInputError } from '../common/errors';
-import type { PredictionBatch, PredictionOutput, Predictor } from '../ml';
+import { type PredictionBatch, type PredictionOutput, type Predictor, toNumberArray } from '../ml';
 import { BatchBuilder, describe, FeatureLayout } from './batch-builder';
 
 /** Tensor data types of the Open Inference Protocol that a JSON request can carry. */
@@ -222,7 +222,7 @@ export function encodeOutputs(
             name: PREDICT_OUTPUT,
             datatype: 'FP64',
             shape: [rowCount],
-            data: Array.from(output.values),
+            data: toNumberArray(output.values),
           },
         ]
       : [
@@ -236,7 +236,7 @@ export function encodeOutputs(
             name: PROBABILITIES_OUTPUT,
             datatype: 'FP64',
             shape: [rowCount, output.classes.length],
-            data: Array.from(output.probabilities),
+            data: toNumberArray(output.probabilities),
           },
         ];
   if (!requested || requested.length === 0) return available;

@@ -1,4 +1,4 @@
-import type { PredictionBatch } from '../ml';
+import { allocFloat64, type PredictionBatch } from '../ml';
 import { BatchBuilder, FeatureLayout } from './batch-builder';
 
 /**
@@ -70,7 +70,7 @@ export function parseInstances(
  * the first anything else (an object, a null, a string…), which the general pass then handles.
  */
 function packNumberRows(instances: readonly unknown[], width: number): Float64Array | null {
-  const numbers = new Float64Array(instances.length * width);
+  const numbers = allocFloat64(instances.length * width);
   for (let row = 0, offset = 0; row < instances.length; row++, offset += width) {
     const instance = instances[row];
     if (!Array.isArray(instance) || instance.length !== width) return null;

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InvalidInputError } from '../common/errors';
 import { appConfig, AppConfig } from '../config/app.config';
+import { toNumberArray } from '../ml';
 import { ModelsService, VersionSelector } from '../models/models.service';
 import type { ModelMetadataBody } from './dto/inference.dto';
 import {
@@ -69,11 +70,11 @@ export class PredictionService {
     const output = served.predictor.predict(parseInstances(instances, served.layout));
     const { model, version } = served;
     if (output.kind === 'regression') {
-      return { model, version, predictions: Array.from(output.values) };
+      return { model, version, predictions: toNumberArray(output.values) };
     }
     const width = output.classes.length;
     const probabilities = Array.from({ length: instances.length }, (_, row) =>
-      Array.from(output.probabilities.subarray(row * width, (row + 1) * width)),
+      toNumberArray(output.probabilities.subarray(row * width, (row + 1) * width)),
     );
     return { model, version, predictions: output.labels, probabilities, classes: output.classes };
   }
