@@ -132,6 +132,15 @@ describe('serving: in-memory versions, single-flight loading, warm-up and metric
     expect((await predict('gone')).body.version).toBe(1);
   });
 
+  it('refuses a bad version or alias in the query with a 400 that names it', async () => {
+    await importVersion('query', 1);
+    for (const query of ['?version=abc', '?version=0', '?alias=%20bad']) {
+      const res = await predict('query', undefined, query);
+      expect({ query, status: res.status }).toEqual({ query, status: 400 });
+      expect(res.body.errors[0].field).toMatch(/^querystring\.(version|alias)$/);
+    }
+  });
+
   it('names the exact row and feature of one bad value in a batch of 10,000 rows', async () => {
     await importVersion('big', 1);
     const rows = Array.from({ length: 10_000 }, (_, i) => [50 + (i % 100), 1 + (i % 5), i % 60]);

@@ -17,6 +17,7 @@ import {
   ServerLiveBody,
   ServerMetadataBody,
   ServerReadyBody,
+  VERSION_PATTERN,
 } from './dto/inference.dto';
 import { OpenInferenceExceptionFilter } from './open-inference.filter';
 import { PredictionService } from './prediction.service';
@@ -107,7 +108,7 @@ export class OpenInferenceController {
 }
 
 function versionNumber(text: string): number {
-  if (!/^[1-9][0-9]{0,15}$/.test(text)) {
+  if (!VERSION_PATTERN.test(text)) {
     throw new InvalidInputError(`Version "${text}" is not a version number; versions are 1, 2, 3…`);
   }
   return Number(text);

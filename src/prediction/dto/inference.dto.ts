@@ -100,13 +100,16 @@ export function openInferenceError(details: ProblemDetails): InferenceErrorBody 
 
 const parameters = { type: 'object' };
 
+/** A version number in a /v2 path: 1, 2, 3… */
+export const VERSION_PATTERN = /^[1-9][0-9]{0,15}$/;
+
 /** Compiled by Fastify (ajv) once; `decodeInputs` checks shapes against the model and every value. */
 export const INFER_ROUTE_SCHEMA: FastifySchema = {
   params: {
     type: 'object',
     properties: {
       name: { type: 'string' },
-      version: { type: 'string', pattern: '^[1-9][0-9]{0,15}$' },
+      version: { type: 'string', pattern: VERSION_PATTERN.source },
     },
   },
   body: {
