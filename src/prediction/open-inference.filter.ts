@@ -1,28 +1,21 @@
 import { ArgumentsHost, Catch, ExceptionFilter, Logger } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
-import { INTERNAL_ERROR, toProblemDetails } from '../common/problem-details';
+import { ProblemRenderer, sendProblem } from '../common/problem-details.filter';
 import { openInferenceError } from './dto/inference.dto';
 
-/** Errors of the /v2 routes as the Open Inference Protocol has them: `{ "error": "..." }`. */
+/** The Open Inference Protocol's error object, `{ "error": "..." }`, with the problem's status. */
+export const asOpenInferenceError: ProblemRenderer = (details) => ({
+  contentType: 'application/json; charset=utf-8',
+  body: openInferenceError(details),
+});
+
+/** Errors of the /v2 routes as the Open Inference Protocol has them. */
 @Catch()
 export class OpenInferenceExceptionFilter implements ExceptionFilter {
   private readonly logger = new Logger('Errors');
 
   catch(exception: unknown, host: ArgumentsHost): void {
-    sendOpenInferenceError(host.switchToHttp().getResponse<FastifyReply>(), exception, this.logger);
+    const reply = host.switchToHttp().getResponse<FastifyReply>();
+    sendProblem(reply, exception, this.logger, asOpenInferenceError);
   }
-}
-
-/** The status of the problem details the rest of the API would answer, in the protocol's shape. */
-export function sendOpenInferenceError(
-  reply: FastifyReply,
-  error: unknown,
-  logger: Pick<Logger, 'error'>,
-): void {
-  const details = toProblemDetails(error);
-  if (!details) {
-    logger.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
-  }
-  const body = details ?? INTERNAL_ERROR;
-  void reply.status(body.status).send(openInferenceError(body));
 }

@@ -9,7 +9,7 @@ import type { VersionSelector } from '../models/models.service';
 import { INFER_ROUTE_SCHEMA, InferRouteParams } from './dto/inference.dto';
 import { PREDICT_ROUTE_SCHEMA, PredictBody } from './dto/predict.dto';
 import type { LoadedVersion } from './loaded-models.service';
-import { sendOpenInferenceError } from './open-inference.filter';
+import { asOpenInferenceError } from './open-inference.filter';
 import { InferenceRequest, PredictionService } from './prediction.service';
 
 declare module 'fastify' {
@@ -116,8 +116,7 @@ export class ServingRoutes implements OnModuleInit {
       protocol,
       reasonOf(toProblemDetails(error) ?? INTERNAL_ERROR),
     );
-    const send = protocol === 'v1' ? sendProblem : sendOpenInferenceError;
-    send(reply, error, this.logger);
+    sendProblem(reply, error, this.logger, protocol === 'v1' ? undefined : asOpenInferenceError);
   }
 }
 
