@@ -38,7 +38,7 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 /** Batches are large; fewer connections, the same on every side. */
 const BATCH_CONNECTIONS = 4;
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const WARM_UP_SECONDS = 2;
 const BASE_PORT = Number(process.env.BENCH_PORT ?? 3200);
 const PORTS = { bare: BASE_PORT, modelDock: BASE_PORT + 1, flask: BASE_PORT + 2 };
