@@ -8,7 +8,7 @@
 //   gthread with 1 thread: like the default sync worker one request at a time per process, but
 //   with keep-alive; autocannon writes the next request on a connection the sync worker closed
 //   after its response, and counts the resets and the lost requests' time as latency.
-// Scenarios: single-row v1 predict, a 10,000-row batch, the Open Inference Protocol (V2) infer
+// Scenarios: single-row v1 predict (and what one lone client waits), a 10,000-row batch, the Open Inference Protocol (V2) infer
 // route, single rows spread over 1,000 registered models, and the service's RSS. All servers are
 // up at once and the sides of a comparison take turns, round after round, so that each ratio is
 // between runs seconds apart; autocannon runs in this process for every side alike. Each scenario
@@ -436,6 +436,11 @@ async function runBench(servers: Servers) {
       ? [post(FLASK_SINGLE, `${flask.baseUrl}/predict`, single, CONNECTIONS, predictionsOf)]
       : []),
   ]);
+  // What one client on its own waits: the latency the service adds, without queueing behind 31 others.
+  const [bareAlone, v1Alone] = await measureRounds([
+    post('bare Fastify, 1 row, 1 connection', bareUrl, single, 1, predictionsOf),
+    post('ModelDock v1 predict, 1 row, 1 connection', v1, single, 1, predictionsOf),
+  ]);
   const batchName = `${integer(BATCH_ROWS)}-row batch`;
   const [bareBatch, v1Batch] = await measureRounds([
     post(`bare Fastify, ${batchName}`, bareUrl, batch, BATCH_CONNECTIONS, predictionsOf),
@@ -467,6 +472,8 @@ async function runBench(servers: Servers) {
     v1Run,
     v2Run,
     flaskRun,
+    bareAlone,
+    v1Alone,
     bareBatch,
     v1Batch,
     registry,
@@ -482,7 +489,7 @@ interface Row {
   run?: Run;
   ratio: string;
   target: string;
-  result: 'PASS' | 'FAIL' | 'SKIP';
+  result: 'PASS' | 'FAIL' | 'SKIP' | 'INFO';
 }
 
 function errorCount(run: Run): number {
@@ -579,7 +586,8 @@ function renderRow(row: Row): string {
 }
 
 function report(servers: Servers, bench: Awaited<ReturnType<typeof runBench>>): Row[] {
-  const { bareRun, v1Run, v2Run, flaskRun, bareBatch, v1Batch, registry } = bench;
+  const { bareRun, v1Run, v2Run, flaskRun, bareAlone, v1Alone, bareBatch, v1Batch, registry } =
+    bench;
   const p99 = succeeded(v1Run) ? medianOf(v1Run, (r) => r.p99) : undefined;
   const v1VsBare = roundRatio(v1Run, bareRun, 'req');
   /**
@@ -649,6 +657,17 @@ function report(servers: Servers, bench: Awaited<ReturnType<typeof runBench>>): 
           target: `≥ ${TARGETS.singleVsFlask}× Flask req/s`,
           result: 'SKIP',
         },
+    baselineRow(bareAlone),
+    {
+      scenario: `1. ${v1Alone.name}`,
+      run: v1Alone,
+      ratio:
+        succeeded(v1Alone) && succeeded(bareAlone)
+          ? `p99 +${(medianOf(v1Alone, (r) => r.p99) - medianOf(bareAlone, (r) => r.p99)).toFixed(0)} ms over bare`
+          : 'n/a',
+      target: 'no target: the latency one client sees',
+      result: 'INFO',
+    },
     ratioRow(
       `2. ${v1Batch.name}`,
       v1Batch,
