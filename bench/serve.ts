@@ -8,8 +8,9 @@
 //   gthread with 1 thread: like the default sync worker one request at a time per process, but
 //   with keep-alive; autocannon writes the next request on a connection the sync worker closed
 //   after its response, and counts the resets and the lost requests' time as latency.
-// Scenarios: single-row v1 predict (and what one lone client waits), a 10,000-row batch, the Open Inference Protocol (V2) infer
-// route, single rows spread over 1,000 registered models, and the service's RSS. All servers are
+// Scenarios: single-row v1 predict (and what one lone client waits), a 10,000-row batch, the Open
+// Inference Protocol (V2) infer route, single rows spread over 1,000 registered models, and the
+// service's RSS. All servers are
 // up at once and the sides of a comparison take turns, round after round, so that each ratio is
 // between runs seconds apart; autocannon runs in this process for every side alike. Each scenario
 // is first checked with one request (status 200, the numbers of predictRows). Exits 1 when a
@@ -503,6 +504,8 @@ const perSecond = (run: Run, round: number, unit: 'req' | 'rows') =>
   run.results[round].requestsPerSecond * (unit === 'rows' ? run.rowsPerRequest : 1);
 const medianOf = (run: Run, read: (result: LoadResult) => number) => median(run.results.map(read));
 
+const meanMs = (run: Run) => medianOf(run, (r) => r.meanLatency).toFixed(3);
+
 /** The median over the rounds of `run`'s req/s (or rows/s) over `baseline`'s in the same round. */
 function roundRatio(run: Run, baseline: Run, unit: 'req' | 'rows'): number | undefined {
   if (!succeeded(run) || !succeeded(baseline)) return undefined;
@@ -663,7 +666,7 @@ function report(servers: Servers, bench: Awaited<ReturnType<typeof runBench>>): 
       run: v1Alone,
       ratio:
         succeeded(v1Alone) && succeeded(bareAlone)
-          ? `p99 +${(medianOf(v1Alone, (r) => r.p99) - medianOf(bareAlone, (r) => r.p99)).toFixed(0)} ms over bare`
+          ? `mean ${meanMs(v1Alone)} ms (bare ${meanMs(bareAlone)} ms)`
           : 'n/a',
       target: 'no target: the latency one client sees',
       result: 'INFO',

@@ -104,6 +104,8 @@ export function sampleRss(pid: number): { stop(): number } {
 
 export interface LoadResult {
   requestsPerSecond: number;
+  /** Milliseconds, with decimals (autocannon's percentiles are whole milliseconds). */
+  meanLatency: number;
   p50: number;
   p99: number;
   /** Connection errors and timeouts plus non-2xx responses. */
@@ -164,6 +166,7 @@ function summarize(result: autocannon.Result): LoadResult {
   }
   return {
     requestsPerSecond: result.requests.average,
+    meanLatency: result.latency.average,
     p50: result.latency.p50,
     p99: result.latency.p99,
     errors: result.errors + result.non2xx,
