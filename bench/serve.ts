@@ -26,6 +26,7 @@ import {
   load,
   loadEach,
   LoadResult,
+  cpuSeconds,
   mib,
   progress,
   ROOT,
@@ -38,9 +39,9 @@ import {
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 /** Batches are large; fewer connections, the same on every side. */
 const BATCH_CONNECTIONS = 4;
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
-const WARM_UP_SECONDS = 2;
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 10);
+const WARM_UP_SECONDS = 1;
 const BASE_PORT = Number(process.env.BENCH_PORT ?? 3200);
 const PORTS = { bare: BASE_PORT, modelDock: BASE_PORT + 1, flask: BASE_PORT + 2 };
 const FEATURES = BENCH_MODEL.coefficients.length;
@@ -73,6 +74,8 @@ interface Run {
   name: string;
   rowsPerRequest: number;
   results: LoadResult[];
+  /** Server CPU microseconds per request, per round (when the server's pid is known). */
+  cpuPerRequest: number[];
   warmUpErrors: number;
   failure?: string;
 }
@@ -81,6 +84,8 @@ interface Scenario {
   name: string;
   rowsPerRequest: number;
   connections: number;
+  /** The server process, whose CPU time per request is measured when known. */
+  pid?: number;
   /** Sends one request (or a few) and returns what is wrong with the answer, if anything. */
   check(): Promise<string | undefined>;
   drive(options: { connections: number; seconds: number }): Promise<LoadResult>;
@@ -204,7 +209,7 @@ async function measureRounds(scenarios: Scenario[]): Promise<Run[]> {
   for (const { name, rowsPerRequest, check } of scenarios) {
     const failure = await check();
     if (failure) progress(`${name}: check failed: ${failure}`);
-    runs.push({ name, rowsPerRequest, results: [], warmUpErrors: 0, failure });
+    runs.push({ name, rowsPerRequest, results: [], cpuPerRequest: [], warmUpErrors: 0, failure });
   }
   for (let round = 1; round <= ROUNDS; round++) {
     for (const [i, scenario] of scenarios.entries()) {
@@ -212,7 +217,12 @@ async function measureRounds(scenarios: Scenario[]): Promise<Run[]> {
       if (run.failure) continue;
       const { connections } = scenario;
       const warmUp = await scenario.drive({ connections, seconds: WARM_UP_SECONDS });
+      const cpuBefore = scenario.pid ? cpuSeconds(scenario.pid) : 0;
       const result = await scenario.drive({ connections, seconds: SECONDS });
+      if (scenario.pid) {
+        const cpu = cpuSeconds(scenario.pid) - cpuBefore;
+        run.cpuPerRequest.push((cpu * 1e6) / Math.max(1, result.requests));
+      }
       run.warmUpErrors += warmUp.errors;
       run.results.push(result);
       progress(
@@ -244,6 +254,7 @@ async function forEach<T>(
 
 interface Child {
   baseUrl: string;
+  pid: number;
   stop(): Promise<void>;
 }
 
@@ -267,7 +278,7 @@ async function startChild(command: string, args: string[], port: number): Promis
     if (child.exitCode !== null) throw new Error(`${command} exited with code ${child.exitCode}`);
     try {
       await fetch(baseUrl);
-      return { baseUrl, stop };
+      return { baseUrl, pid: child.pid!, stop };
     } catch {
       // not listening yet
     }
@@ -427,20 +438,21 @@ async function runBench(servers: Servers) {
   const bareUrl = `${bare.baseUrl}/predict`;
   const v1 = `${modelDock.baseUrl}/v1/models/${MODEL}/predict`;
   const v2 = `${modelDock.baseUrl}/v2/models/${MODEL}/infer`;
-  const bareSingle = post('bare Fastify, 1 row', bareUrl, single, CONNECTIONS, predictionsOf);
+  const onBare = (scenario: Scenario): Scenario => ({ ...scenario, pid: bare.pid });
+  const onModelDock = (scenario: Scenario): Scenario => ({ ...scenario, pid: modelDock.pid });
+  const bareSingle = onBare(
+    post('bare Fastify, 1 row', bareUrl, single, CONNECTIONS, predictionsOf),
+  );
 
   const [bareRun, v1Run, v2Run, flaskRun] = await measureRounds([
     bareSingle,
-    post('ModelDock v1 predict, 1 row', v1, single, CONNECTIONS, predictionsOf),
-    post('ModelDock V2 infer, 1 row', v2, v2Payload(rows.single), CONNECTIONS, v2OutputOf),
+    onModelDock(post('ModelDock v1 predict, 1 row', v1, single, CONNECTIONS, predictionsOf)),
+    onModelDock(
+      post('ModelDock V2 infer, 1 row', v2, v2Payload(rows.single), CONNECTIONS, v2OutputOf),
+    ),
     ...(flask
       ? [post(FLASK_SINGLE, `${flask.baseUrl}/predict`, single, CONNECTIONS, predictionsOf)]
       : []),
-  ]);
-  // What one client on its own waits: the latency the service adds, without queueing behind 31 others.
-  const [bareAlone, v1Alone] = await measureRounds([
-    post('bare Fastify, 1 row, 1 connection', bareUrl, single, 1, predictionsOf),
-    post('ModelDock v1 predict, 1 row, 1 connection', v1, single, 1, predictionsOf),
   ]);
   const batchName = `${integer(BATCH_ROWS)}-row batch`;
   const [bareBatch, v1Batch] = await measureRounds([
@@ -473,8 +485,6 @@ async function runBench(servers: Servers) {
     v1Run,
     v2Run,
     flaskRun,
-    bareAlone,
-    v1Alone,
     bareBatch,
     v1Batch,
     registry,
@@ -504,7 +514,12 @@ const perSecond = (run: Run, round: number, unit: 'req' | 'rows') =>
   run.results[round].requestsPerSecond * (unit === 'rows' ? run.rowsPerRequest : 1);
 const medianOf = (run: Run, read: (result: LoadResult) => number) => median(run.results.map(read));
 
-const meanMs = (run: Run) => medianOf(run, (r) => r.meanLatency).toFixed(3);
+/** Bare Fastify's CPU per request over `run`'s, the median of the rounds: 1 would cost nothing more. */
+function cpuRatio(bare: Run, run: Run): string {
+  if (!succeeded(bare) || !succeeded(run) || run.cpuPerRequest.length === 0) return 'n/a';
+  const ratio = median(run.cpuPerRequest.map((cpu, round) => bare.cpuPerRequest[round] / cpu));
+  return `${ratio.toFixed(2)}× bare (${median(run.cpuPerRequest).toFixed(0)} µs vs ${median(bare.cpuPerRequest).toFixed(0)} µs)`;
+}
 
 /** The median over the rounds of `run`'s req/s (or rows/s) over `baseline`'s in the same round. */
 function roundRatio(run: Run, baseline: Run, unit: 'req' | 'rows'): number | undefined {
@@ -589,8 +604,7 @@ function renderRow(row: Row): string {
 }
 
 function report(servers: Servers, bench: Awaited<ReturnType<typeof runBench>>): Row[] {
-  const { bareRun, v1Run, v2Run, flaskRun, bareAlone, v1Alone, bareBatch, v1Batch, registry } =
-    bench;
+  const { bareRun, v1Run, v2Run, flaskRun, bareBatch, v1Batch, registry } = bench;
   const p99 = succeeded(v1Run) ? medianOf(v1Run, (r) => r.p99) : undefined;
   const v1VsBare = roundRatio(v1Run, bareRun, 'req');
   /**
@@ -660,15 +674,11 @@ function report(servers: Servers, bench: Awaited<ReturnType<typeof runBench>>): 
           target: `≥ ${TARGETS.singleVsFlask}× Flask req/s`,
           result: 'SKIP',
         },
-    baselineRow(bareAlone),
     {
-      scenario: `1. ${v1Alone.name}`,
-      run: v1Alone,
-      ratio:
-        succeeded(v1Alone) && succeeded(bareAlone)
-          ? `mean ${meanMs(v1Alone)} ms (bare ${meanMs(bareAlone)} ms)`
-          : 'n/a',
-      target: 'no target: the latency one client sees',
+      scenario: '1. ↳ server CPU per request',
+      ratio: cpuRatio(bareRun, v1Run),
+      target:
+        'no target: cost of the service over bare Fastify, steadier than req/s on a shared machine',
       result: 'INFO',
     },
     ratioRow(

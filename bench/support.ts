@@ -90,6 +90,16 @@ export function rssBytes(pid: number): number {
   return kib ? Number(kib) * 1024 : NaN;
 }
 
+/** CPU time a process has used (user + system), in seconds, from /proc (Linux). */
+export function cpuSeconds(pid: number): number {
+  // Fields after the command name, which is in parentheses and may hold spaces.
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+}
+
+/** Linux's USER_HZ, 100 on every mainstream build. */
+const CLOCK_TICKS_PER_SECOND = 100;
+
 /** Samples a process's RSS every 20 ms until stopped; returns the peak. */
 export function sampleRss(pid: number): { stop(): number } {
   let peak = rssBytes(pid);
@@ -104,8 +114,8 @@ export function sampleRss(pid: number): { stop(): number } {
 
 export interface LoadResult {
   requestsPerSecond: number;
-  /** Milliseconds, with decimals (autocannon's percentiles are whole milliseconds). */
-  meanLatency: number;
+  /** Requests answered in the run. */
+  requests: number;
   p50: number;
   p99: number;
   /** Connection errors and timeouts plus non-2xx responses. */
@@ -166,7 +176,7 @@ function summarize(result: autocannon.Result): LoadResult {
   }
   return {
     requestsPerSecond: result.requests.average,
-    meanLatency: result.latency.average,
+    requests: result.requests.total,
     p50: result.latency.p50,
     p99: result.latency.p99,
     errors: result.errors + result.non2xx,
