@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { housingArtifact, housingInstances, housingReference } from './support/fixtures';
 import { makeDataDir, removeDataDir, startApp, TestApp } from './support/test-app';
 
@@ -88,6 +89,11 @@ describe('serving: in-memory versions, single-flight loading, warm-up and metric
     expect(
       sample(text, 'modeldock_prediction_duration_seconds_count{model="series",version="1"}'),
     ).toBe(2);
+
+    // The bound series are written in the exposition format the real linter accepts, where the
+    // machine has it (Debian package `prometheus`).
+    const promtool = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
+    if (!promtool.error) expect(promtool.stdout + promtool.stderr).toBe('');
 
     await api.request('PUT', '/v1/models/series/aliases/production', { version: 2 });
     await predict('series');
