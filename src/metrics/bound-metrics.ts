@@ -106,13 +106,13 @@ export class BoundHistogram extends BoundMetric<HistogramSeries> {
       this.bounds.forEach((le, i) => {
         cumulative += totals.buckets[i];
         values.push({
-          labels: { ...labels, le },
+          labels: { le, ...labels },
           value: cumulative,
           metricName: `${this.name}_bucket`,
         });
       });
       values.push({
-        labels: { ...labels, le: '+Inf' },
+        labels: { le: '+Inf', ...labels },
         value: totals.count,
         metricName: `${this.name}_bucket`,
       });
