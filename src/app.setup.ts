@@ -35,9 +35,9 @@ class ProblemDetailsFastifyAdapter extends FastifyAdapter {
   private readonly errorLogger = new Logger('Http');
 
   override setErrorHandler(): FastifyInstance {
-    return this.getInstance().setErrorHandler((error, _request, reply: FastifyReply) =>
-      sendProblem(reply, error, this.errorLogger),
-    ) as unknown as FastifyInstance;
+    return this.getInstance().setErrorHandler((error, _request, reply: FastifyReply) => {
+      sendProblem(reply, error, this.errorLogger);
+    }) as unknown as FastifyInstance;
   }
 }
 

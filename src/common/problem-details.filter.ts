@@ -26,13 +26,16 @@ const asProblemJson: ProblemRenderer = (details) => ({
   body: details,
 });
 
-/** Answers with the error's problem details; a server fault is logged and answered as a bare 500. */
+/**
+ * Answers with the error's problem details, and returns them; a server fault is logged and
+ * answered as a bare 500.
+ */
 export function sendProblem(
   reply: FastifyReply,
   error: unknown,
   logger: Pick<Logger, 'error'>,
   render: ProblemRenderer = asProblemJson,
-): void {
+): ProblemDetails {
   const details = toProblemDetails(error);
   if (!details) {
     logger.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
@@ -40,4 +43,5 @@ export function sendProblem(
   const problem = details ?? INTERNAL_ERROR;
   const { contentType, body } = render(problem);
   void reply.status(problem.status).header('content-type', contentType).send(body);
+  return problem;
 }

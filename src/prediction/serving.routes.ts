@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { INTERNAL_ERROR, ProblemDetails, toProblemDetails } from '../common/problem-details';
+import type { ProblemDetails } from '../common/problem-details';
 import { sendProblem } from '../common/problem-details.filter';
 import { appConfig, AppConfig } from '../config/app.config';
 import { MetricsService } from '../metrics/metrics.service';
@@ -112,11 +112,9 @@ export class ServingRoutes implements OnModuleInit {
   };
 
   private fail(protocol: Protocol, error: FastifyError, reply: FastifyReply): void {
-    this.metrics.countPredictionFailure(
-      protocol,
-      reasonOf(toProblemDetails(error) ?? INTERNAL_ERROR),
-    );
-    sendProblem(reply, error, this.logger, protocol === 'v1' ? undefined : asOpenInferenceError);
+    const render = protocol === 'v1' ? undefined : asOpenInferenceError;
+    const problem = sendProblem(reply, error, this.logger, render);
+    this.metrics.countPredictionFailure(protocol, reasonOf(problem));
   }
 }
 
