@@ -120,11 +120,9 @@ export class TrainingRunner implements OnApplicationBootstrap, OnModuleDestroy {
         { status: 'running', startedAt: new Date() },
       );
       if (claimed.affected !== 1) continue;
-      if (this.stopping) {
-        // Shutdown began while claiming: leave the job for the next start.
-        await this.jobs.update({ id: next.id }, { status: 'queued', startedAt: null });
-        return;
-      }
+      // Claimed means running, even if shutdown began meanwhile: a client may already have seen
+      // it running, so it is registered and shutdown interrupts it like any running job (putting
+      // it back in the queue here raced with clients that had seen it running).
       const abort = new AbortController();
       const done = this.run(next, abort.signal).finally(() => {
         this.running.delete(next.id);
