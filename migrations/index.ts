@@ -1,5 +1,10 @@
 // Every migration, in order. A test checks that each file in this folder is listed here.
 import { InitialSchema1764000000000 } from './1764000000000-InitialSchema';
 import { RegistryProvenance1764100000000 } from './1764100000000-RegistryProvenance';
+import { ApiKeys1764200000000 } from './1764200000000-ApiKeys';
 
-export const MIGRATIONS = [InitialSchema1764000000000, RegistryProvenance1764100000000];
+export const MIGRATIONS = [
+  InitialSchema1764000000000,
+  RegistryProvenance1764100000000,
+  ApiKeys1764200000000,
+];

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { AuthModule } from './auth/auth.module';
 import { ConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
 import { DatasetsModule } from './datasets/datasets.module';
@@ -12,6 +13,7 @@ import { TrainingModule } from './training/training.module';
   imports: [
     ConfigModule,
     DatabaseModule,
+    AuthModule,
     MetricsModule,
     HealthModule,
     DatasetsModule,

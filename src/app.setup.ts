@@ -1,16 +1,27 @@
+import cors from '@fastify/cors';
+import helmet from '@fastify/helmet';
 import { Logger } from '@nestjs/common';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { FastifyBaseLogger, FastifyInstance, FastifyReply, LogController } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import pino from 'pino';
+import { installAccessControl } from './auth/access-control';
+import { API_KEY_SCHEME, BEARER_SCHEME } from './auth/access.decorator';
+import { ApiKeysService } from './auth/api-keys.service';
+import { installRateLimits } from './auth/rate-limits';
+import { InvalidInputError } from './common/errors';
 import { PinoLoggerService } from './common/pino-logger.service';
 import { PROBLEM_CONTENT_TYPE } from './common/problem-details';
 import { ProblemDetailsFilter, sendProblem } from './common/problem-details.filter';
 import { SERVICE_VERSION } from './common/service-info';
+import { checkJsonText, MAX_JSON_DEPTH } from './common/strict-json';
 import { createValidationPipe } from './common/validation.pipe';
 import type { AppConfig } from './config/app.config';
+import { installOverloadProtection } from './health/overload';
+import { ReadinessService } from './health/readiness.service';
 import { MetricsService } from './metrics/metrics.service';
+import { asOpenInferenceError } from './prediction/open-inference.filter';
 import { documentServingRoutes, SERVING_DOCUMENT_MODELS } from './prediction/serving.openapi';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -35,8 +46,10 @@ class ProblemDetailsFastifyAdapter extends FastifyAdapter {
   private readonly errorLogger = new Logger('Http');
 
   override setErrorHandler(): FastifyInstance {
-    return this.getInstance().setErrorHandler((error, _request, reply: FastifyReply) => {
-      sendProblem(reply, error, this.errorLogger);
+    return this.getInstance().setErrorHandler((error, request, reply: FastifyReply) => {
+      // Errors from hooks (access, limits, overload) on Open Inference routes speak its shape.
+      const v2 = request.routeOptions.url?.startsWith('/v2') ?? false;
+      sendProblem(reply, error, this.errorLogger, v2 ? asOpenInferenceError : undefined);
     }) as unknown as FastifyInstance;
   }
 }
@@ -72,11 +85,10 @@ export function createFastifyAdapter(config: AppConfig): FastifyAdapter {
 }
 
 /** Everything main.ts and the e2e tests share; call before `init()`/`listen()`. */
-export function configureApp(app: NestFastifyApplication, config: AppConfig): void {
+export async function configureApp(app: NestFastifyApplication, config: AppConfig): Promise<void> {
   const fastify = app.getHttpAdapter().getInstance() as unknown as FastifyInstance;
   const log = fastify.log as unknown as pino.Logger;
   app.useLogger(new PinoLoggerService(log));
-  app.enableShutdownHooks();
   app.useGlobalFilters(new ProblemDetailsFilter());
   app.useGlobalPipes(createValidationPipe());
 
@@ -87,6 +99,25 @@ export function configureApp(app: NestFastifyApplication, config: AppConfig): vo
     else if (route.url.endsWith('/predict') || route.url.endsWith('/infer'))
       route.bodyLimit = config.bodyLimits.predict;
     else route.bodyLimit = config.bodyLimits.default;
+  });
+  // Strict JSON: Fastify's parser (which refuses __proto__ and constructor.prototype keys), no key
+  // twice in one object, and no nesting deep enough to overflow a validator's stack.
+  const parseJson = fastify.getDefaultJsonParser('error', 'error');
+  fastify.removeContentTypeParser('application/json');
+  fastify.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    parseJson(request, body as string, (error, value) => {
+      if (error) return done(error, undefined);
+      const problem = checkJsonText(body as string);
+      if (problem === null) return done(null, value);
+      done(
+        new InvalidInputError(
+          'duplicateKey' in problem
+            ? `The JSON body has the key "${problem.duplicateKey}" twice in one object; send each key once.`
+            : `The JSON body is nested deeper than ${MAX_JSON_DEPTH} levels; flatten it.`,
+        ),
+        undefined,
+      );
+    });
   });
   // CSV dataset uploads arrive as raw bytes; the datasets module parses them.
   fastify.addContentTypeParser(
@@ -102,6 +133,14 @@ export function configureApp(app: NestFastifyApplication, config: AppConfig): vo
     reply.header('x-request-id', request.id);
     done();
   });
+  // onRequest hooks run in this order: shed load first, then check the key, then its rate.
+  const overload = await installOverloadProtection(fastify, config.overload);
+  app.get(ReadinessService).watchPressure(overload.pressure);
+  installAccessControl(fastify, app.get(ApiKeysService), {
+    metricsRequireKey: config.security.metricsRequireKey,
+  });
+  await installRateLimits(fastify, config.security.rateLimits);
+  await installHardening(fastify, config);
   fastify.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched';
     metrics.observeHttpRequest(request.method, route, reply.statusCode, reply.elapsedTime / 1000);
@@ -123,6 +162,35 @@ export function configureApp(app: NestFastifyApplication, config: AppConfig): vo
   setupSwagger(app);
 }
 
+/** Security headers on every response; CORS only for the origins configured. */
+async function installHardening(fastify: FastifyInstance, config: AppConfig): Promise<void> {
+  await fastify.register(helmet, {
+    // Swagger UI's page needs its own inline styles and data: images; nothing else is loosened.
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", 'data:', 'validator.swagger.io'],
+        scriptSrc: ["'self'"],
+      },
+    },
+  });
+  if (config.security.corsOrigins.length > 0) {
+    await fastify.register(cors, {
+      origin: config.security.corsOrigins.includes('*') ? '*' : config.security.corsOrigins,
+      exposedHeaders: [
+        'x-request-id',
+        'x-model-version',
+        'retry-after',
+        'ratelimit-limit',
+        'ratelimit-remaining',
+        'ratelimit-reset',
+      ],
+      allowedHeaders: ['authorization', 'x-api-key', 'content-type', 'x-request-id'],
+    });
+  }
+}
+
 function setupSwagger(app: NestFastifyApplication): void {
   const document = SwaggerModule.createDocument(
     app,
@@ -133,12 +201,32 @@ function setupSwagger(app: NestFastifyApplication): void {
           'Errors are RFC 9457 problem details (application/problem+json).',
       )
       .setVersion(SERVICE_VERSION)
+      .addBearerAuth(
+        {
+          type: 'http',
+          scheme: 'bearer',
+          description: 'An API key: `Authorization: Bearer <key>`',
+        },
+        BEARER_SCHEME,
+      )
+      .addApiKey(
+        {
+          type: 'apiKey',
+          in: 'header',
+          name: 'X-API-Key',
+          description: 'The same key as a header',
+        },
+        API_KEY_SCHEME,
+      )
       .build(),
     { extraModels: SERVING_DOCUMENT_MODELS },
   );
   documentServingRoutes(document);
   documentProblemDetails(document);
-  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
+  SwaggerModule.setup('docs', app, document, {
+    jsonDocumentUrl: 'docs-json',
+    swaggerOptions: { persistAuthorization: true },
+  });
 }
 
 /**

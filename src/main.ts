@@ -3,6 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AppModule } from './app.module';
 import { configureApp, createFastifyAdapter, NEST_APP_OPTIONS } from './app.setup';
+import { installGracefulShutdown } from './app.shutdown';
 import { appConfig, ConfigError } from './config/app.config';
 
 async function bootstrap(): Promise<void> {
@@ -12,7 +13,8 @@ async function bootstrap(): Promise<void> {
     createFastifyAdapter(config),
     { ...NEST_APP_OPTIONS, bufferLogs: true },
   );
-  configureApp(app, config);
+  await configureApp(app, config);
+  installGracefulShutdown(app, config);
   await app.listen(config.port, config.host);
   app
     .getHttpAdapter()

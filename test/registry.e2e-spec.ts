@@ -205,7 +205,7 @@ describe('model registry', () => {
       ]);
       expect(
         oldest.body.items.every(
-          (e: any) => e.actor === null && !Number.isNaN(Date.parse(e.createdAt)),
+          (e: any) => e.actor === 'bootstrap-admin' && !Number.isNaN(Date.parse(e.createdAt)),
         ),
       ).toBe(true);
     });

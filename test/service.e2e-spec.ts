@@ -24,7 +24,11 @@ describe('service endpoints', () => {
   it('reports readiness with the database and migrations checked', async () => {
     const res = await api.request('GET', '/health/ready');
     expect(res.status).toBe(200);
-    expect(res.body.details).toEqual({ database: { status: 'up' }, migrations: { status: 'up' } });
+    expect(res.body.details).toEqual({
+      database: { status: 'up' },
+      migrations: { status: 'up' },
+      load: { status: 'up' },
+    });
   });
 
   it('exposes Prometheus metrics labelled by route template, not raw URL', async () => {
@@ -75,6 +79,8 @@ describe('service endpoints', () => {
         '/health/live',
         '/health/ready',
         '/metrics',
+        '/v1/api-keys',
+        '/v1/api-keys/{id}',
         '/v1/datasets',
         '/v1/datasets/{id}',
         '/v1/datasets/{id}/rows',

@@ -2,7 +2,14 @@ import { DataSource } from 'typeorm';
 import { buildDataSourceOptions } from '../src/database/data-source-options';
 import * as path from 'node:path';
 import { lineDataset } from './support/fixtures';
-import { makeDataDir, removeDataDir, startApp, TestApp, waitForJob } from './support/test-app';
+import {
+  authHeaders,
+  makeDataDir,
+  removeDataDir,
+  startApp,
+  TestApp,
+  waitForJob,
+} from './support/test-app';
 
 const job = (dataset: string, overrides: Record<string, unknown> = {}) => ({
   model: 'line',
@@ -135,7 +142,8 @@ describe('training jobs', () => {
     const copy = (id: string, status: string) =>
       dataSource.query(
         `INSERT INTO training_jobs SELECT ?, model_name, dataset_id, target, features, algorithm, hyperparameters,
-           validation_split, seed, alias, description, tags, ?, 0, '[]', NULL, NULL, NULL, created_at, NULL, NULL
+           validation_split, seed, alias, description, tags, ?, 0, '[]', NULL, NULL, NULL, created_at, NULL, NULL,
+           created_by, created_by_role
          FROM training_jobs WHERE id = ?`,
         [id, status, row[0].id],
       );
@@ -151,7 +159,7 @@ describe('training jobs', () => {
     expect(resumed).toMatchObject({ status: 'succeeded', modelVersion: 2 });
   });
 
-  it('marks a job running at shutdown as interrupted, and it stays so after the restart', async () => {
+  it('hands a job running at shutdown back to the queue, and the next start runs it again', async () => {
     const wide = (await api.request('POST', '/v1/datasets', wideDataset())).body.id;
     const created = await api.request(
       'POST',
@@ -169,8 +177,16 @@ describe('training jobs', () => {
     await api.close();
     api = await startApp(dataDir);
     const after = (await api.request('GET', `/v1/training-jobs/${created.body.id}`)).body;
-    expect(after).toMatchObject({ status: 'failed', modelVersion: null });
-    expect(after.error).toMatch(/interrupted/);
+    expect(['queued', 'running']).toContain(after.status);
+    expect(after).toMatchObject({ error: null, modelVersion: null });
+    // Picked up again by the new process, from scratch.
+    while (
+      (await api.request('GET', `/v1/training-jobs/${created.body.id}`)).body.status !== 'running'
+    ) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    const cancelled = await api.request('POST', `/v1/training-jobs/${created.body.id}/cancel`);
+    expect(cancelled.body).toMatchObject({ status: 'cancelled', modelVersion: null });
     expect((await api.request('GET', '/v1/models/shutdown')).status).toBe(404);
   });
 
@@ -184,7 +200,9 @@ describe('training jobs', () => {
         hyperparameters: { optimizer: 'gradient-descent', epochs: 100_000 },
       }),
     );
-    const response = await fetch(`${api.baseUrl}/v1/training-jobs/${created.body.id}/events`);
+    const response = await fetch(`${api.baseUrl}/v1/training-jobs/${created.body.id}/events`, {
+      headers: authHeaders(),
+    });
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toMatch(/^text\/event-stream/);
     const text = await response.text();

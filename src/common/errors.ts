@@ -30,3 +30,15 @@ export class ConflictError extends AppError {
   readonly status = 409;
   readonly title = 'Conflict';
 }
+
+/** No valid API key; answered with `WWW-Authenticate: Bearer`. */
+export class UnauthorizedError extends AppError {
+  readonly status = 401;
+  readonly title = 'Unauthorized';
+}
+
+/** A valid key whose role may not do this; the message names the role needed. */
+export class ForbiddenError extends AppError {
+  readonly status = 403;
+  readonly title = 'Forbidden';
+}

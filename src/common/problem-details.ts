@@ -78,6 +78,13 @@ function fromFastifyError(error: FastifyLikeError): ProblemDetails | undefined {
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return problem(400, 'Bad request', error.message);
   }
+  if (error instanceof SyntaxError && /forbidden prototype property/.test(error.message)) {
+    return problem(
+      400,
+      'Invalid input',
+      'The JSON body has a "__proto__" or "constructor.prototype" key, which is refused; rename or remove it.',
+    );
+  }
   if (error instanceof SyntaxError && /JSON/.test(error.message)) {
     return problem(400, 'Malformed JSON', `The request body is not valid JSON: ${error.message}`);
   }

@@ -23,7 +23,21 @@ export interface AppConfig {
   training: { concurrency: number; progressWriteIntervalMs: number };
   prediction: { maxRows: number; predictorCacheSize: number };
   metrics: { maxModelLabels: number };
+  security: {
+    /** MODELDOCK_ADMIN_KEY; unset: a key is created in DATA_DIR/admin.key on the first start. */
+    adminKey: string | undefined;
+    /** Whether /metrics needs a key (any role). */
+    metricsRequireKey: boolean;
+    /** Requests per minute per key; 0 turns a limit off. */
+    rateLimits: { predictPerMinute: number; managementPerMinute: number };
+    /** Allowed CORS origins; empty: CORS is off. */
+    corsOrigins: string[];
+  };
+  overload: { maxEventLoopDelayMs: number; maxInFlight: number };
+  shutdown: { graceMs: number; drainDelayMs: number };
 }
+
+export const MIN_ADMIN_KEY_LENGTH = 32;
 
 export class ConfigError extends Error {}
 
@@ -55,6 +69,41 @@ function databaseFrom(env: Env, dataDir: string): AppConfig['database'] {
   );
 }
 
+function boolean(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name]?.trim().toLowerCase();
+  if (raw === undefined || raw === '') return fallback;
+  if (['true', '1', 'yes'].includes(raw)) return true;
+  if (['false', '0', 'no'].includes(raw)) return false;
+  throw new ConfigError(`${name} must be true or false; got "${env[name]}".`);
+}
+
+function adminKeyFrom(env: Env): string | undefined {
+  const key = env.MODELDOCK_ADMIN_KEY;
+  if (key === undefined || key === '') return undefined;
+  if (key.length < MIN_ADMIN_KEY_LENGTH || /\s/.test(key)) {
+    // Never echo the key, not even a short one.
+    throw new ConfigError(
+      `MODELDOCK_ADMIN_KEY must be at least ${MIN_ADMIN_KEY_LENGTH} characters without spaces ` +
+        `(it has ${key.length}); generate one with: openssl rand -base64 32`,
+    );
+  }
+  return key;
+}
+
+function originsFrom(env: Env): string[] {
+  const raw = env.CORS_ORIGINS?.trim();
+  if (!raw) return [];
+  const origins = raw.split(',').map((origin) => origin.trim());
+  for (const origin of origins) {
+    if (origin !== '*' && !/^https?:\/\/[^/\s]+$/.test(origin)) {
+      throw new ConfigError(
+        `CORS_ORIGINS must be a comma-separated list of origins like https://app.example.com (or *); got "${origin}".`,
+      );
+    }
+  }
+  return origins;
+}
+
 /** Reads and validates the environment once; a bad value stops start-up with a message naming it. */
 export function loadAppConfig(env: Env): AppConfig {
   const dataDir = path.resolve(env.DATA_DIR?.trim() || './data');
@@ -83,6 +132,23 @@ export function loadAppConfig(env: Env): AppConfig {
       predictorCacheSize: integer(env, 'PREDICTOR_CACHE_SIZE', 1000, 1, 1000000),
     },
     metrics: { maxModelLabels: integer(env, 'METRICS_MAX_MODEL_LABELS', 100, 1, 10000) },
+    security: {
+      adminKey: adminKeyFrom(env),
+      metricsRequireKey: boolean(env, 'METRICS_REQUIRE_KEY', false),
+      rateLimits: {
+        predictPerMinute: integer(env, 'RATE_LIMIT_PREDICT_PER_MINUTE', 60000, 0, 1e9),
+        managementPerMinute: integer(env, 'RATE_LIMIT_MANAGEMENT_PER_MINUTE', 600, 0, 1e9),
+      },
+      corsOrigins: originsFrom(env),
+    },
+    overload: {
+      maxEventLoopDelayMs: integer(env, 'OVERLOAD_MAX_EVENT_LOOP_DELAY_MS', 1000, 0, 600000),
+      maxInFlight: integer(env, 'OVERLOAD_MAX_IN_FLIGHT', 1000, 0, 1000000),
+    },
+    shutdown: {
+      graceMs: integer(env, 'SHUTDOWN_GRACE_MS', 10000, 0, 3600000),
+      drainDelayMs: integer(env, 'SHUTDOWN_DRAIN_DELAY_MS', 0, 0, 600000),
+    },
   };
 }
 

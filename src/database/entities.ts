@@ -1,3 +1,4 @@
+import { ApiKey } from '../auth/api-key.entity';
 import { Dataset } from '../datasets/dataset.entity';
 import { ModelAlias } from '../models/model-alias.entity';
 import { ModelEvent } from '../models/model-event.entity';
@@ -12,4 +13,5 @@ export const ENTITIES = [
   ModelVersion,
   ModelAlias,
   ModelEvent,
+  ApiKey,
 ];

@@ -19,6 +19,7 @@ import {
   ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
+import { Access } from '../auth/access.decorator';
 import type { FastifyReply } from 'fastify';
 import { mapPage, PaginationQuery } from '../common/pagination';
 import { DatasetsService } from './datasets.service';
@@ -37,6 +38,7 @@ export class DatasetsController {
   constructor(private readonly datasets: DatasetsService) {}
 
   @Post()
+  @Access('write')
   @ApiOperation({
     summary: 'Upload a dataset',
     description:
@@ -64,6 +66,7 @@ export class DatasetsController {
   }
 
   @Get()
+  @Access('read')
   @ApiOperation({ summary: 'List datasets, newest first' })
   @ApiOkResponse({ type: DatasetPageResponse })
   async list(@Query() page: PaginationQuery): Promise<DatasetPageResponse> {
@@ -71,6 +74,7 @@ export class DatasetsController {
   }
 
   @Get(':id')
+  @Access('read')
   @ApiOperation({ summary: 'Get a dataset' })
   @ApiOkResponse({ type: DatasetResponse })
   async get(@Param('id', ParseUUIDPipe) id: string): Promise<DatasetResponse> {
@@ -78,6 +82,7 @@ export class DatasetsController {
   }
 
   @Get(':id/rows')
+  @Access('read')
   @ApiOperation({ summary: 'Preview rows of a dataset' })
   @ApiOkResponse({ type: DatasetRowsResponse })
   rows(
@@ -88,6 +93,7 @@ export class DatasetsController {
   }
 
   @Delete(':id')
+  @Access('admin')
   @HttpCode(204)
   @ApiOperation({ summary: 'Delete a dataset (409 while a queued or running job uses it)' })
   @ApiNoContentResponse()

@@ -17,6 +17,10 @@ export class ModelAlias {
   @Column({ type: 'integer' })
   version: number;
 
+  /** Only an admin may move or delete a protected alias (`production`, typically). */
+  @Column({ type: 'boolean', default: false })
+  protected: boolean;
+
   @UpdateDateColumn({ name: 'updated_at' })
   updatedAt: Date;
 }

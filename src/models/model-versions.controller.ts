@@ -21,6 +21,8 @@ import {
   ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
+import { Access, CurrentActor } from '../auth/access.decorator';
+import type { Actor } from '../auth/roles';
 import type { FastifyReply } from 'fastify';
 import { mapPage } from '../common/pagination';
 import {
@@ -42,6 +44,7 @@ export class ModelVersionsController {
   constructor(private readonly models: ModelsService) {}
 
   @Post()
+  @Access('write')
   @ApiOperation({
     summary: 'Import an externally trained model as the next version',
     description:
@@ -52,14 +55,16 @@ export class ModelVersionsController {
   async import(
     @Param('name') name: string,
     @Body() body: ImportVersionRequest,
+    @CurrentActor() actor: Actor,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<ModelVersionResponse> {
-    const created = await this.models.importVersion(name, body);
+    const created = await this.models.importVersion(name, body, actor);
     reply.header('location', `/v1/models/${name}/versions/${created.version.version}`);
     return toModelVersionResponse(created);
   }
 
   @Get()
+  @Access('metadata')
   @ApiOperation({
     summary: 'List versions with lineage and metrics',
     description:
@@ -78,6 +83,7 @@ export class ModelVersionsController {
   }
 
   @Get(':version')
+  @Access('metadata')
   @ApiOperation({ summary: 'Get one version' })
   @ApiOkResponse({ type: ModelVersionResponse })
   @ApiNotFoundResponse()
@@ -89,6 +95,7 @@ export class ModelVersionsController {
   }
 
   @Patch(':version')
+  @Access('write')
   @ApiOperation({
     summary: 'Edit description and tags, or archive/restore a version',
     description:
@@ -101,11 +108,13 @@ export class ModelVersionsController {
     @Param('name') name: string,
     @Param('version', versionPipe) version: number,
     @Body() body: UpdateVersionRequest,
+    @CurrentActor() actor: Actor,
   ): Promise<ModelVersionResponse> {
-    return toModelVersionResponse(await this.models.updateVersion(name, version, body));
+    return toModelVersionResponse(await this.models.updateVersion(name, version, body, actor));
   }
 
   @Delete(':version')
+  @Access('admin')
   @HttpCode(204)
   @ApiOperation({
     summary: 'Delete a version (409 while an alias points at it); its number is never reused',
@@ -115,11 +124,13 @@ export class ModelVersionsController {
   async delete(
     @Param('name') name: string,
     @Param('version', versionPipe) version: number,
+    @CurrentActor() actor: Actor,
   ): Promise<void> {
-    await this.models.deleteVersion(name, version);
+    await this.models.deleteVersion(name, version, actor);
   }
 
   @Get(':version/artifact')
+  @Access('read')
   @ApiOperation({
     summary: 'Download the model artifact (JSON), exactly as stored; ETag is its sha256',
     description:

@@ -19,6 +19,8 @@ import {
   ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
+import { Access, CurrentActor } from '../auth/access.decorator';
+import type { Actor } from '../auth/roles';
 import type { FastifyReply } from 'fastify';
 import { mapPage, PaginationQuery } from '../common/pagination';
 import { ModelEventPageResponse } from './dto/model-event.dto';
@@ -39,6 +41,7 @@ export class ModelsController {
   constructor(private readonly models: ModelsService) {}
 
   @Post()
+  @Access('write')
   @ApiOperation({
     summary: 'Register a model name (training and import also create it when missing)',
   })
@@ -46,14 +49,16 @@ export class ModelsController {
   @ApiConflictResponse({ description: 'A model with this name exists.' })
   async create(
     @Body() { name, ...changes }: CreateModelRequest,
+    @CurrentActor() actor: Actor,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<ModelResponse> {
-    const summary = await this.models.createModel(name, changes);
+    const summary = await this.models.createModel(name, changes, actor);
     reply.header('location', `/v1/models/${name}`);
     return toModelResponse(summary);
   }
 
   @Get()
+  @Access('metadata')
   @ApiOperation({
     summary: 'List models with their latest version, aliases and last change',
     description:
@@ -69,6 +74,7 @@ export class ModelsController {
   }
 
   @Get(':name')
+  @Access('metadata')
   @ApiOperation({ summary: 'Get a model' })
   @ApiOkResponse({ type: ModelResponse })
   @ApiNotFoundResponse()
@@ -77,6 +83,7 @@ export class ModelsController {
   }
 
   @Patch(':name')
+  @Access('write')
   @ApiOperation({ summary: "Edit a model's description or tags" })
   @ApiOkResponse({ type: ModelResponse })
   async update(
@@ -87,6 +94,7 @@ export class ModelsController {
   }
 
   @Delete(':name')
+  @Access('admin')
   @HttpCode(204)
   @ApiOperation({
     summary: 'Delete a model with its versions, aliases and events',
@@ -99,6 +107,7 @@ export class ModelsController {
   }
 
   @Get(':name/events')
+  @Access('read')
   @ApiOperation({ summary: "The model's audit trail, newest first" })
   @ApiOkResponse({ type: ModelEventPageResponse })
   async events(

@@ -54,6 +54,7 @@ export function toAliasResponse(model: string, alias: ModelAlias): AliasResponse
     model,
     alias: alias.alias,
     version: alias.version,
+    protected: alias.protected,
     updatedAt: alias.updatedAt.toISOString(),
   };
 }

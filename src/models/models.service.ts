@@ -2,7 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { createHash, randomUUID } from 'node:crypto';
 import { EntityManager, In, Repository } from 'typeorm';
-import { ConflictError, InvalidInputError, NotFoundError } from '../common/errors';
+import type { Actor } from '../auth/roles';
+import { ConflictError, ForbiddenError, InvalidInputError, NotFoundError } from '../common/errors';
 import { NAME_PATTERN, NAME_RULE } from '../common/names';
 import { Page } from '../common/pagination';
 import { TransactionsService } from '../database/transactions.service';
@@ -27,6 +28,8 @@ export interface NewModelVersion {
   dataset: { id: string; name: string; checksum: string } | null;
   trainingJobId: string | null;
   createdBy: string;
+  /** The key on whose behalf the version is registered (the audit trail names it). */
+  actor: Actor;
   description: string | null;
   tags: Record<string, string>;
   /** Point this alias at the new version in the same transaction. */
@@ -80,14 +83,14 @@ export class ModelsService {
     private readonly transactions: TransactionsService,
   ) {}
 
-  async createModel(name: string, changes: ModelChanges): Promise<ModelSummary> {
+  async createModel(name: string, changes: ModelChanges, actor: Actor): Promise<ModelSummary> {
     const model = await this.transactions.run(async (manager) => {
       if (await manager.existsBy(RegisteredModel, { name })) {
         throw new ConflictError(
           `Model ${name} already exists. Edit it with PATCH /v1/models/${name}.`,
         );
       }
-      return this.insertModel(manager, name, changes);
+      return this.insertModel(manager, name, changes, actor);
     });
     return this.summarize(model);
   }
@@ -198,6 +201,7 @@ export class ModelsService {
     name: string,
     versionNumber: number,
     changes: VersionChanges,
+    actor: Actor,
   ): Promise<VersionWithAliases> {
     const statusChanged = await this.transactions.run(async (manager) => {
       const model = await this.lockModel(manager, name);
@@ -223,7 +227,10 @@ export class ModelsService {
       );
       if (newStatus) {
         const action = newStatus === 'archived' ? 'version_archived' : 'version_restored';
-        await this.events.record(manager, model.id, action, { toVersion: versionNumber });
+        await this.events.record(manager, model.id, action, {
+          toVersion: versionNumber,
+          actor: actor.name,
+        });
       }
       return newStatus !== undefined;
     });
@@ -231,7 +238,7 @@ export class ModelsService {
     return this.getVersion(name, versionNumber);
   }
 
-  async deleteVersion(name: string, versionNumber: number): Promise<void> {
+  async deleteVersion(name: string, versionNumber: number, actor: Actor): Promise<void> {
     await this.transactions.run(async (manager) => {
       const model = await this.lockModel(manager, name);
       const version = await this.findVersion(model, versionNumber, manager);
@@ -248,6 +255,7 @@ export class ModelsService {
       await manager.delete(ModelVersion, { id: version.id });
       await this.events.record(manager, model.id, 'version_deleted', {
         fromVersion: versionNumber,
+        actor: actor.name,
       });
     });
     await this.events.changed(name);
@@ -305,6 +313,7 @@ export class ModelsService {
       tags?: Record<string, string>;
       alias?: string;
     },
+    actor: Actor,
   ): Promise<VersionWithAliases> {
     assertName(name, 'model');
     if (request.alias !== undefined) assertName(request.alias, 'alias');
@@ -334,6 +343,7 @@ export class ModelsService {
       dataset: null,
       trainingJobId: null,
       createdBy: 'import',
+      actor,
       description: request.description ?? null,
       tags: request.tags ?? {},
       alias: request.alias ?? null,
@@ -351,26 +361,49 @@ export class ModelsService {
     return row;
   }
 
-  /** Promote or roll back: the next prediction request after this returns uses `version`. */
-  async setAlias(name: string, alias: string, version: number): Promise<ModelAlias> {
+  /**
+   * Promote or roll back: the next prediction request after this returns uses `version`.
+   * `protect` (admin only) sets whether only an admin may move or delete the alias from now on.
+   */
+  async setAlias(
+    name: string,
+    alias: string,
+    version: number,
+    actor: Actor,
+    protect?: boolean,
+  ): Promise<ModelAlias> {
     assertName(alias, 'alias');
+    if (protect !== undefined && actor.role !== 'admin') {
+      throw new ForbiddenError(
+        `Protecting or unprotecting an alias needs the admin role; the key "${actor.name}" has the ${actor.role} role.`,
+      );
+    }
     const row = await this.transactions.run(async (manager) => {
       const model = await this.lockModel(manager, name);
-      return this.moveAlias(manager, model, alias, version);
+      return this.moveAlias(manager, model, alias, version, actor, protect);
     });
     await this.events.changed(name);
     return row;
   }
 
-  async deleteAlias(name: string, alias: string): Promise<void> {
+  /** Refuses early (403) a job that would move a protected alias its key may not move. */
+  async assertMayMoveAlias(name: string, alias: string, actor: Actor): Promise<void> {
+    const model = await this.models.findOneBy({ name });
+    const row = model && (await this.aliases.findOneBy({ modelId: model.id, alias }));
+    if (row) assertMayChange(row, actor, name);
+  }
+
+  async deleteAlias(name: string, alias: string, actor: Actor): Promise<void> {
     await this.transactions.run(async (manager) => {
       const model = await this.lockModel(manager, name);
       const row = await manager.findOneBy(ModelAlias, { modelId: model.id, alias });
       if (!row) throw new NotFoundError(`Model ${name} has no alias ${alias}.`);
+      assertMayChange(row, actor, name);
       await manager.delete(ModelAlias, { modelId: model.id, alias });
       await this.events.record(manager, model.id, 'alias_deleted', {
         alias,
         fromVersion: row.version,
+        actor: actor.name,
       });
     });
     await this.events.changed(name);
@@ -437,7 +470,7 @@ export class ModelsService {
     input: NewModelVersion,
   ): Promise<ModelVersion> {
     const existing = await manager.findOneBy(RegisteredModel, { name: input.model });
-    const model = existing ?? (await this.insertModel(manager, input.model, {}));
+    const model = existing ?? (await this.insertModel(manager, input.model, {}, input.actor));
     // The UPDATE takes the row lock that serialises concurrent registrations of one model.
     await manager.update(
       RegisteredModel,
@@ -470,8 +503,11 @@ export class ModelsService {
       tags: input.tags,
     });
     await manager.insert(ModelVersion, version);
-    await this.events.record(manager, model.id, 'version_created', { toVersion: lastVersion });
-    if (input.alias) await this.moveAlias(manager, model, input.alias, lastVersion);
+    await this.events.record(manager, model.id, 'version_created', {
+      toVersion: lastVersion,
+      actor: input.actor.name,
+    });
+    if (input.alias) await this.moveAlias(manager, model, input.alias, lastVersion, input.actor);
     return version;
   }
 
@@ -480,6 +516,8 @@ export class ModelsService {
     model: RegisteredModel,
     alias: string,
     version: number,
+    actor: Actor,
+    protect?: boolean,
   ): Promise<ModelAlias> {
     const target = await this.findVersion(model, version, manager);
     if (target.status !== 'ready') {
@@ -489,23 +527,29 @@ export class ModelsService {
       );
     }
     const previous = await manager.findOneBy(ModelAlias, { modelId: model.id, alias });
-    const updatedAt = new Date();
-    await manager.upsert(ModelAlias, { modelId: model.id, alias, version, updatedAt }, [
-      'modelId',
-      'alias',
-    ]);
+    if (previous) assertMayChange(previous, actor, model.name);
+    const row = {
+      modelId: model.id,
+      alias,
+      version,
+      protected: protect ?? previous?.protected ?? false,
+      updatedAt: new Date(),
+    };
+    await manager.upsert(ModelAlias, row, ['modelId', 'alias']);
     await this.events.record(manager, model.id, 'alias_set', {
       alias,
       fromVersion: previous?.version ?? null,
       toVersion: version,
+      actor: actor.name,
     });
-    return { modelId: model.id, alias, version, updatedAt };
+    return row;
   }
 
   private async insertModel(
     manager: EntityManager,
     name: string,
     changes: ModelChanges,
+    actor: Actor,
   ): Promise<RegisteredModel> {
     assertName(name, 'model');
     const now = new Date();
@@ -519,7 +563,7 @@ export class ModelsService {
       updatedAt: now,
     });
     await manager.insert(RegisteredModel, model);
-    await this.events.record(manager, model.id, 'model_created');
+    await this.events.record(manager, model.id, 'model_created', { actor: actor.name });
     return model;
   }
 
@@ -602,5 +646,15 @@ function assertName(value: string, what: string): void {
     throw new InvalidInputError(`The ${what} name "${value}" is invalid: it ${NAME_RULE}.`, [
       { field: what, message: NAME_RULE },
     ]);
+  }
+}
+
+/** A protected alias moves or goes only at an admin's hand. */
+function assertMayChange(alias: ModelAlias, actor: Actor, model: string): void {
+  if (alias.protected && actor.role !== 'admin') {
+    throw new ForbiddenError(
+      `Alias ${alias.alias} of ${model} is protected: moving or deleting it needs the admin role; ` +
+        `the key "${actor.name}" has the ${actor.role} role.`,
+    );
   }
 }

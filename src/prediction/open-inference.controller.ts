@@ -6,6 +6,7 @@ import {
   ApiServiceUnavailableResponse,
   ApiTags,
 } from '@nestjs/swagger';
+import { Access } from '../auth/access.decorator';
 import type { FastifyReply } from 'fastify';
 import { InvalidInputError } from '../common/errors';
 import { SERVICE_NAME, SERVICE_VERSION } from '../common/service-info';
@@ -37,6 +38,7 @@ export class OpenInferenceController {
   ) {}
 
   @Get()
+  @Access('metadata')
   @ApiOperation({ summary: 'Server metadata' })
   @ApiOkResponse({ type: ServerMetadataBody })
   serverMetadata(): ServerMetadataBody {
@@ -44,6 +46,7 @@ export class OpenInferenceController {
   }
 
   @Get('health/live')
+  @Access('metadata')
   @ApiOperation({ summary: 'Server live: 200 while the process can serve' })
   @ApiOkResponse({ type: ServerLiveBody })
   live(): ServerLiveBody {
@@ -51,6 +54,7 @@ export class OpenInferenceController {
   }
 
   @Get('health/ready')
+  @Access('metadata')
   @ApiOperation({ summary: 'Server ready: the database answers and every migration is applied' })
   @ApiOkResponse({ type: ServerReadyBody })
   @ApiServiceUnavailableResponse({ type: InferenceErrorBody })
@@ -69,6 +73,7 @@ export class OpenInferenceController {
   }
 
   @Get('models/:name')
+  @Access('metadata')
   @ApiOperation({ summary: 'Model metadata of the version served by default' })
   @ApiOkResponse({ type: ModelMetadataBody })
   modelMetadata(@Param('name') name: string): Promise<ModelMetadataBody> {
@@ -76,6 +81,7 @@ export class OpenInferenceController {
   }
 
   @Get('models/:name/versions/:version')
+  @Access('metadata')
   @ApiOperation({ summary: 'Model metadata of one version' })
   @ApiOkResponse({ type: ModelMetadataBody })
   versionMetadata(
@@ -86,6 +92,7 @@ export class OpenInferenceController {
   }
 
   @Get('models/:name/ready')
+  @Access('metadata')
   @ApiOperation({
     summary: 'Model ready: the version served by default is loaded (this loads it if needed)',
   })
@@ -96,6 +103,7 @@ export class OpenInferenceController {
   }
 
   @Get('models/:name/versions/:version/ready')
+  @Access('metadata')
   @ApiOperation({ summary: 'Model ready: this version is loaded (this loads it if needed)' })
   @ApiOkResponse({ type: ModelReadyBody })
   async versionReady(

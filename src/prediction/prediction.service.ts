@@ -57,6 +57,12 @@ export class PredictionService {
     if (selector.version !== undefined && selector.alias !== undefined) {
       throw new InvalidInputError('Pass either ?version= or ?alias=, not both.');
     }
+    // The query schema's coercion lets "Infinity" and "1e400" through as numbers.
+    if (selector.version !== undefined && !Number.isSafeInteger(selector.version)) {
+      throw new InvalidInputError('version must be a whole number such as 1, 2 or 3.', [
+        { field: 'querystring.version', message: 'must be a whole number' },
+      ]);
+    }
     return this.loaded.find(model, selectorKey(selector)) ?? this.loaded.load(model, selector);
   }
 

@@ -3,6 +3,7 @@ import type {
   OperationObject,
   ParameterObject,
 } from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
+import { accessDocumentation } from '../auth/access.decorator';
 import {
   InferenceErrorBody,
   InferenceRequestBody,
@@ -33,12 +34,30 @@ const path = (name: string, description: string): ParameterObject => ({
 
 const modelName = path('name', 'The registered model.');
 
+/** What @Access('predict') documents on Nest routes. */
+function predictAccess(errorContent?: ReturnType<typeof json>) {
+  const docs = accessDocumentation('predict');
+  return {
+    security: docs.security,
+    // An OpenAPI extension, as @ApiExtension writes it on Nest routes.
+    extension: { 'x-required-roles': docs.roles } as object,
+    responses: {
+      '401': { description: docs.unauthorized, content: errorContent },
+      '403': { description: docs.forbidden, content: errorContent },
+      '429': { description: 'Rate limit reached; see Retry-After.', content: errorContent },
+    },
+  };
+}
+
 /**
  * The routes of `serving.routes.ts` are Fastify routes, invisible to Nest's Swagger scanner; this
  * documents them in the same document, from the same DTO classes.
  */
 export function documentServingRoutes(document: OpenAPIObject): void {
+  const v1Access = predictAccess();
   const predict: OperationObject = {
+    security: v1Access.security,
+    ...v1Access.extension,
     operationId: 'predict',
     tags: ['prediction'],
     summary: 'Predict with a model',
@@ -62,11 +81,15 @@ export function documentServingRoutes(document: OpenAPIObject): void {
         },
         content: json('PredictResponse'),
       },
+      ...v1Access.responses,
     },
   };
   document.paths['/v1/models/{name}/predict'] = { post: predict };
 
+  const v2Access = predictAccess(json('InferenceErrorBody'));
   const infer = (versioned: boolean): OperationObject => ({
+    security: v2Access.security,
+    ...v2Access.extension,
     operationId: versioned ? 'inferVersion' : 'infer',
     tags: ['open-inference'],
     summary: versioned
@@ -82,6 +105,7 @@ export function documentServingRoutes(document: OpenAPIObject): void {
     requestBody: { required: true, content: json('InferenceRequestBody') },
     responses: {
       '200': { description: 'The output tensors.', content: json('InferenceResponseBody') },
+      ...v2Access.responses,
       default: {
         description: 'An error, as the protocol has it.',
         content: json('InferenceErrorBody'),

@@ -47,6 +47,7 @@ export class ServingRoutes implements OnModuleInit {
       url: '/v1/models/:name/predict',
       schema: PREDICT_ROUTE_SCHEMA,
       bodyLimit: this.config.bodyLimits.predict,
+      config: { access: 'predict' },
       onRequest: this.track,
       errorHandler: (error, _request, reply) => this.fail('v1', error, reply),
       handler: (request, reply) => {
@@ -64,6 +65,7 @@ export class ServingRoutes implements OnModuleInit {
         url,
         schema: INFER_ROUTE_SCHEMA,
         bodyLimit: this.config.bodyLimits.predict,
+        config: { access: 'predict' },
         onRequest: this.track,
         errorHandler: (error, _request, reply) => this.fail('v2', error, reply),
         handler: (request) => {

@@ -13,7 +13,7 @@ const HEARTBEAT_MS = 15_000;
 export async function streamJobEvents(
   reply: FastifyReply,
   readJob: () => Promise<TrainingJob>,
-  pollIntervalMs: number,
+  { pollIntervalMs, shouldEnd }: { pollIntervalMs: number; shouldEnd: () => boolean },
 ): Promise<void> {
   reply.hijack();
   const raw = reply.raw;
@@ -39,7 +39,7 @@ export async function streamJobEvents(
   let previous = '';
   let lastWrite = Date.now();
   try {
-    while (open) {
+    while (open && !shouldEnd()) {
       const job = await readJob();
       const progress = {
         status: job.status,

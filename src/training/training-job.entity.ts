@@ -1,4 +1,5 @@
 import { Column, CreateDateColumn, Entity, Index, PrimaryColumn } from 'typeorm';
+import type { Role } from '../auth/roles';
 import type { JsonObject } from '../common/json';
 
 export const JOB_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'cancelled'] as const;
@@ -67,6 +68,14 @@ export class TrainingJob {
 
   @Column({ type: 'text', nullable: true })
   error: string | null;
+
+  /** The name of the API key that submitted the job. */
+  @Column({ name: 'created_by', type: 'varchar', length: 128, nullable: true })
+  createdBy: string | null;
+
+  /** That key's role when it submitted: decides whether the job may move a protected alias. */
+  @Column({ name: 'created_by_role', type: 'varchar', length: 16, nullable: true })
+  createdByRole: Role | null;
 
   @CreateDateColumn({ name: 'created_at' })
   createdAt: Date;

@@ -18,6 +18,9 @@ import {
   ApiProduces,
   ApiTags,
 } from '@nestjs/swagger';
+import { Access, CurrentActor } from '../auth/access.decorator';
+import { ReadinessService } from '../health/readiness.service';
+import type { Actor } from '../auth/roles';
 import type { FastifyReply } from 'fastify';
 import { mapPage } from '../common/pagination';
 import {
@@ -37,9 +40,11 @@ export class TrainingJobsController {
   constructor(
     private readonly training: TrainingService,
     @Inject(appConfig.KEY) private readonly config: AppConfig,
+    private readonly readiness: ReadinessService,
   ) {}
 
   @Post()
+  @Access('write')
   @HttpCode(202)
   @ApiOperation({
     summary: 'Start a training job',
@@ -51,13 +56,15 @@ export class TrainingJobsController {
   async create(
     @Body() body: CreateTrainingJobRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
+    @CurrentActor() actor: Actor,
   ): Promise<TrainingJobResponse> {
-    const job = await this.training.create(body);
+    const job = await this.training.create(body, actor);
     reply.header('location', `/v1/training-jobs/${job.id}`);
     return toTrainingJobResponse(job);
   }
 
   @Get()
+  @Access('read')
   @ApiOperation({ summary: 'List training jobs, newest first' })
   @ApiOkResponse({ type: TrainingJobPageResponse })
   async list(@Query() query: TrainingJobQuery): Promise<TrainingJobPageResponse> {
@@ -68,6 +75,7 @@ export class TrainingJobsController {
   }
 
   @Get(':id')
+  @Access('read')
   @ApiOperation({ summary: 'Get a training job' })
   @ApiOkResponse({ type: TrainingJobResponse })
   async get(@Param('id', ParseUUIDPipe) id: string): Promise<TrainingJobResponse> {
@@ -75,6 +83,7 @@ export class TrainingJobsController {
   }
 
   @Get(':id/events')
+  @Access('read')
   @ApiOperation({
     summary: "Stream a job's progress as Server-Sent Events",
     description:
@@ -85,14 +94,15 @@ export class TrainingJobsController {
   @ApiOkResponse({ description: 'An event stream.' })
   async events(@Param('id', ParseUUIDPipe) id: string, @Res() reply: FastifyReply): Promise<void> {
     await this.training.get(id);
-    await streamJobEvents(
-      reply,
-      () => this.training.get(id),
-      this.config.training.progressWriteIntervalMs,
-    );
+    await streamJobEvents(reply, () => this.training.get(id), {
+      pollIntervalMs: this.config.training.progressWriteIntervalMs,
+      // A shutdown ends streams at once rather than wait out the grace period; clients reconnect.
+      shouldEnd: () => this.readiness.isShuttingDown,
+    });
   }
 
   @Post(':id/cancel')
+  @Access('write')
   @HttpCode(200)
   @ApiOperation({ summary: 'Cancel a queued or running job; it registers no version' })
   @ApiOkResponse({ type: TrainingJobResponse })

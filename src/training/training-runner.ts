@@ -34,7 +34,8 @@ function workerOptions(): { filename: string; execArgv?: string[] } {
 /**
  * Runs queued jobs in worker threads, oldest first, `TRAINING_CONCURRENCY` at a time.
  * The jobs table is the queue: a job is claimed by moving it from queued to running, so nothing
- * is lost on restart (running ones are marked interrupted, queued ones are picked up again).
+ * is lost. A graceful shutdown hands running jobs back to the queue; after a crash, jobs left
+ * running are marked interrupted (a job that crashed the process must not crash it again).
  */
 @Injectable()
 export class TrainingRunner implements OnApplicationBootstrap, OnModuleDestroy {
@@ -120,9 +121,8 @@ export class TrainingRunner implements OnApplicationBootstrap, OnModuleDestroy {
         { status: 'running', startedAt: new Date() },
       );
       if (claimed.affected !== 1) continue;
-      // Claimed means running, even if shutdown began meanwhile: a client may already have seen
-      // it running, so it is registered and shutdown interrupts it like any running job (putting
-      // it back in the queue here raced with clients that had seen it running).
+      // Claimed means running, even if shutdown began meanwhile: it is registered here, so that
+      // shutdown hands it back like any running job.
       const abort = new AbortController();
       const done = this.run(next, abort.signal).finally(() => {
         this.running.delete(next.id);
@@ -176,11 +176,11 @@ export class TrainingRunner implements OnApplicationBootstrap, OnModuleDestroy {
         );
     } catch (error) {
       await progress.stop();
-      // `stopping` too: a task the pool drops at shutdown is interrupted, not broken.
+      // `stopping` too: a task the pool drops at shutdown goes back to the queue, not broken.
       if (signal.aborted || this.stopping) {
         const reason = signal.reason instanceof Error ? signal.reason.message : '';
         if (reason === 'cancelled') await this.finish(job, 'cancelled', {});
-        else await this.fail(job, INTERRUPTED);
+        else await this.handBack(job);
       } else {
         this.logger.error(
           `training job ${job.id} crashed: ${error instanceof Error ? error.stack : String(error)}`,
@@ -256,6 +256,8 @@ export class TrainingRunner implements OnApplicationBootstrap, OnModuleDestroy {
         dataset: { id: dataset.id, name: dataset.name, checksum: dataset.checksum },
         trainingJobId: job.id,
         createdBy: `training-job:${job.id}`,
+        // Jobs from before keys existed act as a trainer would.
+        actor: { name: job.createdBy ?? 'unknown', role: job.createdByRole ?? 'trainer' },
         description: job.description,
         tags: job.tags,
         alias: job.alias,
@@ -283,6 +285,15 @@ export class TrainingRunner implements OnApplicationBootstrap, OnModuleDestroy {
       `training job ${job.id} registered ${job.modelName} v${version.version.version} ` +
         `(data ${timings.loadMs} ms, training ${timings.trainMs} ms, registration ${registerMs} ms)`,
     );
+  }
+
+  /** Back to the queue as if never started: the next start (of any process) runs it from scratch. */
+  private async handBack(job: TrainingJob): Promise<void> {
+    await this.jobs.update(
+      { id: job.id, status: 'running' },
+      { status: 'queued', startedAt: null, progress: 0, lossHistory: [] },
+    );
+    this.logger.log(`training job ${job.id} handed back to the queue at shutdown`);
   }
 
   private fail(job: TrainingJob, error: string): Promise<void> {

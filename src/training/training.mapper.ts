@@ -19,6 +19,7 @@ export function toTrainingJobResponse(job: TrainingJob): TrainingJobResponse {
     metrics: job.metrics,
     modelVersion: job.modelVersion,
     error: job.error,
+    createdBy: job.createdBy,
     createdAt: job.createdAt.toISOString(),
     startedAt: job.startedAt?.toISOString() ?? null,
     finishedAt: job.finishedAt?.toISOString() ?? null,

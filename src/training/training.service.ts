@@ -4,7 +4,9 @@ import { randomInt, randomUUID } from 'node:crypto';
 import { FindOptionsWhere, In, Repository } from 'typeorm';
 import { ConflictError, InvalidInputError, NotFoundError } from '../common/errors';
 import { Page } from '../common/pagination';
+import type { Actor } from '../auth/roles';
 import { DatasetsService } from '../datasets/datasets.service';
+import { ModelsService } from '../models/models.service';
 import { CreateTrainingJobRequest } from './dto/training-job.dto';
 import { resolveJobHyperparameters } from './hyperparameters';
 import { checkTrainingColumns } from './training-data.checks';
@@ -20,6 +22,7 @@ export class TrainingService implements OnModuleInit {
     @InjectRepository(TrainingJob) private readonly jobs: Repository<TrainingJob>,
     private readonly datasets: DatasetsService,
     private readonly runner: TrainingRunner,
+    private readonly models: ModelsService,
   ) {}
 
   onModuleInit(): void {
@@ -32,7 +35,7 @@ export class TrainingService implements OnModuleInit {
   }
 
   /** Validates the request against its dataset, records the job as queued and wakes the runner. */
-  async create(request: CreateTrainingJobRequest): Promise<TrainingJob> {
+  async create(request: CreateTrainingJobRequest, actor: Actor): Promise<TrainingJob> {
     const dataset = await this.datasets.get(request.dataset).catch((error: unknown) => {
       if (error instanceof NotFoundError) {
         throw new InvalidInputError(
@@ -55,6 +58,7 @@ export class TrainingService implements OnModuleInit {
         [{ field: 'validationSplit', message: 'leaves too few training rows' }],
       );
     }
+    if (request.alias) await this.models.assertMayMoveAlias(request.model, request.alias, actor);
     const job = this.jobs.create({
       id: randomUUID(),
       modelName: request.model,
@@ -68,6 +72,8 @@ export class TrainingService implements OnModuleInit {
       alias: request.alias ?? null,
       description: request.description ?? null,
       tags: request.tags ?? {},
+      createdBy: actor.name,
+      createdByRole: actor.role,
       status: 'queued',
       progress: 0,
       lossHistory: [],

@@ -27,6 +27,14 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
+/** The admin key every test app starts with (MODELDOCK_ADMIN_KEY); requests send it unless told otherwise. */
+export const TEST_ADMIN_KEY = 'test-admin-key-0123456789abcdefghijklmnopqrstuvwxyz';
+
+/** Headers that authenticate as `key` (the bootstrap admin key by default). */
+export function authHeaders(key: string = TEST_ADMIN_KEY): Record<string, string> {
+  return { authorization: `Bearer ${key}` };
+}
+
 export function makeDataDir(): string {
   return mkdtempSync(path.join(tmpdir(), 'modeldock-e2e-'));
 }
@@ -40,17 +48,22 @@ export async function startApp(
   dataDir: string,
   env: Record<string, string> = {},
 ): Promise<TestApp> {
-  Object.assign(process.env, { DATA_DIR: dataDir, LOG_LEVEL: 'silent', ...env });
+  Object.assign(process.env, {
+    DATA_DIR: dataDir,
+    LOG_LEVEL: 'silent',
+    MODELDOCK_ADMIN_KEY: TEST_ADMIN_KEY,
+    ...env,
+  });
   const config = appConfig();
   const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
   const app = moduleRef.createNestApplication<NestFastifyApplication>(
     createFastifyAdapter(config),
     NEST_APP_OPTIONS,
   );
-  configureApp(app, config);
+  await configureApp(app, config);
   await app.listen(0, '127.0.0.1');
   const baseUrl = (await app.getUrl()).replace('[::1]', '127.0.0.1');
-  for (const key of Object.keys(env)) delete process.env[key];
+  for (const key of ['MODELDOCK_ADMIN_KEY', ...Object.keys(env)]) delete process.env[key];
 
   const request = async (
     method: string,
@@ -59,10 +72,16 @@ export async function startApp(
     headers: Record<string, string> = {},
   ) => {
     const isRaw = typeof body === 'string' || Buffer.isBuffer(body);
+    // The admin key unless the caller authenticates itself (or sends `authorization: ''` for none).
+    const credentials = 'authorization' in headers || 'x-api-key' in headers ? {} : authHeaders();
+    const given = Object.fromEntries(Object.entries(headers).filter(([, value]) => value !== ''));
     const response = await fetch(baseUrl + url, {
       method,
-      headers:
-        body === undefined || isRaw ? headers : { 'content-type': 'application/json', ...headers },
+      headers: {
+        ...credentials,
+        ...(body === undefined || isRaw ? {} : { 'content-type': 'application/json' }),
+        ...given,
+      },
       body: body === undefined ? undefined : isRaw ? (body as string) : JSON.stringify(body),
     });
     const text = await response.text();

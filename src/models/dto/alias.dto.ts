@@ -1,11 +1,17 @@
-import { ApiProperty } from '@nestjs/swagger';
-import { IsInt, Min } from 'class-validator';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsBoolean, IsInt, IsOptional, Min } from 'class-validator';
 
 export class SetAliasRequest {
   @ApiProperty({ example: 2, minimum: 1 })
   @IsInt()
   @Min(1)
   version: number;
+
+  /** Admins only: whether only an admin may move or delete this alias from now on. Omit to keep it. */
+  @ApiPropertyOptional({ example: true })
+  @IsOptional()
+  @IsBoolean()
+  protected?: boolean;
 }
 
 export class AliasResponse {
@@ -17,6 +23,10 @@ export class AliasResponse {
 
   @ApiProperty({ example: 2 })
   version: number;
+
+  /** Only an admin may move or delete a protected alias. */
+  @ApiProperty({ example: false })
+  protected: boolean;
 
   @ApiProperty({ format: 'date-time', example: '2026-11-24T14:48:18.068Z' })
   updatedAt: string;

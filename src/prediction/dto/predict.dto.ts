@@ -59,7 +59,7 @@ export const PREDICT_ROUTE_SCHEMA: FastifySchema = {
     type: 'object',
     additionalProperties: false,
     properties: {
-      version: { type: 'integer', minimum: 1 },
+      version: { type: 'integer', minimum: 1, maximum: 2147483647 },
       alias: { type: 'string', pattern: NAME_PATTERN.source },
     },
   },

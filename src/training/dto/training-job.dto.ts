@@ -181,6 +181,10 @@ export class TrainingJobResponse {
   })
   error: string | null;
 
+  /** The name of the API key that submitted the job. */
+  @ApiProperty({ nullable: true, type: String, example: 'ci-pipeline' })
+  createdBy: string | null;
+
   @ApiProperty({ format: 'date-time', example: '2026-11-24T14:33:34.910Z' })
   createdAt: string;
 

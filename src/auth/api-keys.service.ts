@@ -1,0 +1,200 @@
+import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { IsNull, Repository } from 'typeorm';
+import { InvalidInputError, NotFoundError, UnauthorizedError } from '../common/errors';
+import { NAME_PATTERN, NAME_RULE } from '../common/names';
+import { Page } from '../common/pagination';
+import { appConfig, AppConfig, MIN_ADMIN_KEY_LENGTH } from '../config/app.config';
+import { ApiKey } from './api-key.entity';
+import { Actor, Role } from './roles';
+
+/** `mdk_<12 hex>_<43 base64url>`: a public prefix that finds the key, then 256 random bits. */
+const KEY_PATTERN = /^(mdk_[0-9a-f]{12})_[A-Za-z0-9_-]{43}$/;
+const ADMIN_KEY_FILE = 'admin.key';
+export const BOOTSTRAP_ADMIN = 'bootstrap-admin';
+/** lastUsedAt is written at most this often per key: not a database write per request. */
+const LAST_USED_RESOLUTION_MS = 60_000;
+
+/** The identity a valid key carries; the id is null for the bootstrap admin key. */
+export interface Principal extends Actor {
+  keyId: string | null;
+}
+
+function sha256(text: string): Buffer {
+  return createHash('sha256').update(text).digest();
+}
+
+function newKey(): { key: string; prefix: string } {
+  const prefix = `mdk_${randomBytes(6).toString('hex')}`;
+  return { key: `${prefix}_${randomBytes(32).toString('base64url')}`, prefix };
+}
+
+/**
+ * API keys: creation (shown once), listing, revocation, and the check every request makes.
+ * Keys are kept in memory by prefix, so authenticating costs one sha256 and a constant-time
+ * comparison; the database holds hashes only.
+ */
+@Injectable()
+export class ApiKeysService implements OnModuleInit {
+  private readonly logger = new Logger('ApiKeys');
+  private readonly byPrefix = new Map<string, ApiKey>();
+  private bootstrapHash: Buffer | null = null;
+  private readonly lastUsedWritten = new Map<string, number>();
+
+  constructor(
+    @InjectRepository(ApiKey) private readonly keys: Repository<ApiKey>,
+    @Inject(appConfig.KEY) private readonly config: AppConfig,
+  ) {}
+
+  async onModuleInit(): Promise<void> {
+    this.bootstrapHash = sha256(this.bootstrapKey());
+    for (const key of await this.keys.findBy({ revokedAt: IsNull() })) {
+      this.byPrefix.set(key.prefix, key);
+    }
+  }
+
+  /**
+   * The principal behind a presented key; throws UnauthorizedError saying what is wrong.
+   * Synchronous for keys this process knows (every request but the first of a key made elsewhere).
+   */
+  authenticate(presented: string): Principal | Promise<Principal> {
+    const hash = sha256(presented);
+    const match = KEY_PATTERN.exec(presented);
+    if (!match) {
+      if (this.bootstrapHash && timingSafeEqual(hash, this.bootstrapHash)) {
+        return { keyId: null, name: BOOTSTRAP_ADMIN, role: 'admin' };
+      }
+      throw new UnauthorizedError('The API key is not valid.');
+    }
+    const known = this.byPrefix.get(match[1]);
+    return known
+      ? this.verify(known, hash)
+      : this.lookUp(match[1]).then((key) => this.verify(key, hash));
+  }
+
+  private verify(key: ApiKey | null, hash: Buffer): Principal {
+    if (!key || !timingSafeEqual(hash, Buffer.from(key.hash, 'hex'))) {
+      throw new UnauthorizedError('The API key is not valid.');
+    }
+    if (key.revokedAt) {
+      throw new UnauthorizedError(
+        `The API key ${key.prefix} was revoked; ask an admin for a new one.`,
+      );
+    }
+    if (key.expiresAt && key.expiresAt.getTime() <= Date.now()) {
+      throw new UnauthorizedError(
+        `The API key ${key.prefix} expired at ${key.expiresAt.toISOString()}; ask an admin for a new one.`,
+      );
+    }
+    this.noteUse(key);
+    return { keyId: key.id, name: key.name, role: key.role };
+  }
+
+  async create(
+    request: { name: string; role: Role; expiresAt?: Date },
+    actor: Actor,
+  ): Promise<{ apiKey: ApiKey; key: string }> {
+    if (!NAME_PATTERN.test(request.name)) {
+      throw new InvalidInputError(`Key name ${NAME_RULE}.`, [
+        { field: 'name', message: NAME_RULE },
+      ]);
+    }
+    if (request.expiresAt && request.expiresAt.getTime() <= Date.now()) {
+      throw new InvalidInputError('expiresAt must be in the future.', [
+        { field: 'expiresAt', message: 'must be in the future' },
+      ]);
+    }
+    const { key, prefix } = newKey();
+    const apiKey = this.keys.create({
+      id: randomUUID(),
+      name: request.name,
+      role: request.role,
+      prefix,
+      hash: sha256(key).toString('hex'),
+      createdAt: new Date(),
+      createdBy: actor.name,
+      lastUsedAt: null,
+      expiresAt: request.expiresAt ?? null,
+      revokedAt: null,
+    });
+    await this.keys.insert(apiKey);
+    this.byPrefix.set(prefix, apiKey);
+    this.logger.log(
+      `API key ${prefix} (${request.name}, ${request.role}) created by ${actor.name}`,
+    );
+    return { apiKey, key };
+  }
+
+  async list(limit: number, offset: number): Promise<Page<ApiKey>> {
+    const [items, total] = await this.keys.findAndCount({
+      where: { revokedAt: IsNull() },
+      order: { createdAt: 'DESC', id: 'ASC' },
+      take: limit,
+      skip: offset,
+    });
+    return { items, total, limit, offset };
+  }
+
+  /** Revokes at once: the next request with the key is a 401. */
+  async revoke(id: string, actor: Actor): Promise<void> {
+    const key = await this.keys.findOneBy({ id, revokedAt: IsNull() });
+    if (!key) throw new NotFoundError(`There is no active API key ${id}.`);
+    key.revokedAt = new Date();
+    await this.keys.update({ id }, { revokedAt: key.revokedAt });
+    this.byPrefix.delete(key.prefix);
+    this.logger.log(`API key ${key.prefix} (${key.name}) revoked by ${actor.name}`);
+  }
+
+  /** A key created by another process, or revoked there: the database is the authority. */
+  private async lookUp(prefix: string): Promise<ApiKey | null> {
+    const key = await this.keys.findOneBy({ prefix });
+    if (key && !key.revokedAt) this.byPrefix.set(prefix, key);
+    return key;
+  }
+
+  private noteUse(key: ApiKey): void {
+    const now = Date.now();
+    if (now - (this.lastUsedWritten.get(key.id) ?? 0) < LAST_USED_RESOLUTION_MS) return;
+    this.lastUsedWritten.set(key.id, now);
+    key.lastUsedAt = new Date(now);
+    this.keys
+      .update({ id: key.id }, { lastUsedAt: key.lastUsedAt })
+      .catch((error: unknown) =>
+        this.logger.warn(`lastUsedAt of key ${key.prefix} not saved: ${String(error)}`),
+      );
+  }
+
+  /**
+   * MODELDOCK_ADMIN_KEY, else DATA_DIR/admin.key; on the very first start that file is created
+   * (mode 0600) and the key printed once, so `npm start` is one command and secure by default.
+   */
+  private bootstrapKey(): string {
+    if (this.config.security.adminKey) return this.config.security.adminKey;
+    const file = path.join(this.config.dataDir, ADMIN_KEY_FILE);
+    try {
+      const stored = readFileSync(file, 'utf8').trim();
+      if (stored.length < MIN_ADMIN_KEY_LENGTH) {
+        throw new Error(
+          `${file} holds a key shorter than ${MIN_ADMIN_KEY_LENGTH} characters; delete the file to have a new key made.`,
+        );
+      }
+      return stored;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
+    const key = `mdk_admin_${randomBytes(32).toString('base64url')}`;
+    mkdirSync(this.config.dataDir, { recursive: true });
+    // 'wx': never overwrite a key another process has just written.
+    writeFileSync(file, `${key}\n`, { mode: 0o600, flag: 'wx' });
+    // The one time the key is shown; later starts read the file silently.
+    this.logger.warn(
+      `Created the admin API key (shown only this once; also in ${file}, mode 0600): ${key} — ` +
+        `send it as "Authorization: Bearer <key>", and create keys for people and services ` +
+        `with POST /v1/api-keys. Set MODELDOCK_ADMIN_KEY to use your own instead.`,
+    );
+    return key;
+  }
+}

@@ -1,0 +1,38 @@
+import { checkJsonText, MAX_JSON_DEPTH } from './strict-json';
+
+describe('findDuplicateKey', () => {
+  it.each([
+    ['{"a":1,"a":2}', 'a'],
+    ['{"a":{"b":1,"b":2}}', 'b'],
+    ['{"x":[{"k":1},{"k":2,"y":3,"k":4}]}', 'k'],
+    ['{"a" : 1, "b": "a", "a" :3}', 'a'],
+    ['{"\\u0061":1,"a":2}', 'a'],
+    ['[{"q":"\\"","q":1}]', 'q'],
+  ])('finds the repeated key in %s', (text, key) => {
+    expect(checkJsonText(text)).toEqual({ duplicateKey: key });
+  });
+
+  it(`refuses nesting deeper than ${MAX_JSON_DEPTH} levels, of arrays or objects`, () => {
+    const arrays = (depth: number) => '['.repeat(depth) + ']'.repeat(depth);
+    expect(checkJsonText(arrays(MAX_JSON_DEPTH))).toBeNull();
+    expect(checkJsonText(arrays(MAX_JSON_DEPTH + 1))).toEqual({ tooDeep: true });
+    expect(
+      checkJsonText('{"a":'.repeat(MAX_JSON_DEPTH + 1) + '1' + '}'.repeat(MAX_JSON_DEPTH + 1)),
+    ).toEqual({
+      tooDeep: true,
+    });
+    expect(checkJsonText('["' + '['.repeat(100) + '"]')).toBeNull();
+  });
+
+  it.each([
+    '{"a":1,"b":{"a":2}}',
+    '{"instances":[[1,2],[3,4]]}',
+    '[{"a":1},{"a":2}]',
+    '{"a":"a","b":"\\"a\\":"}',
+    '"just a string"',
+    '12',
+    '{}',
+  ])('accepts %s', (text) => {
+    expect(checkJsonText(text)).toBeNull();
+  });
+});

@@ -1,0 +1,84 @@
+import underPressure from '@fastify/under-pressure';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { AppError } from '../common/errors';
+
+/** 503 with Retry-After: the service sheds load rather than queue without limit. */
+export class OverloadedError extends AppError {
+  readonly status = 503;
+  readonly title = 'Service overloaded';
+}
+
+/** Seconds a client is told to wait after a 503. */
+const RETRY_AFTER_SECONDS = 1;
+
+export interface OverloadOptions {
+  /** Mean event-loop delay over a sample (1 s) above which new requests are shed; 0: off. */
+  maxEventLoopDelayMs: number;
+  /** Requests being handled at once above which new ones are shed; 0: off. */
+  maxInFlight: number;
+}
+
+/** Probes and scrapes are answered even under pressure, so Kubernetes and Prometheus see it. */
+function isExempt(url: string | undefined): boolean {
+  return url === undefined || url.startsWith('/health/') || url === '/metrics';
+}
+
+/**
+ * Overload shedding in two Fastify onRequest hooks, ahead of authentication and everything else:
+ * event-loop delay through @fastify/under-pressure, and a bound on requests in flight.
+ * `pressure()` says why the service is shedding, for /health/ready.
+ */
+export async function installOverloadProtection(
+  fastify: FastifyInstance,
+  options: OverloadOptions,
+): Promise<{ pressure: () => string | null }> {
+  let inFlight = 0;
+
+  /** The error handlers answer it (problem details, or the Open Inference shape on /v2). */
+  const shed = (reply: FastifyReply, reason: string) => {
+    void reply.header('retry-after', String(RETRY_AFTER_SECONDS));
+    return new OverloadedError(
+      `The service is overloaded (${reason}) and sheds new requests; retry after ${RETRY_AFTER_SECONDS} s.`,
+    );
+  };
+
+  if (options.maxEventLoopDelayMs > 0) {
+    await fastify.register(underPressure, {
+      maxEventLoopDelay: options.maxEventLoopDelayMs,
+      retryAfter: RETRY_AFTER_SECONDS,
+      // Returning nothing lets the request through; a rejected promise sheds it.
+      pressureHandler: (request, reply, type, value) => {
+        if (isExempt(request.routeOptions.url)) return;
+        return Promise.reject(shed(reply, `${type} ${Math.round(Number(value))} ms`));
+      },
+    });
+  }
+
+  if (options.maxInFlight > 0) {
+    const finished = () => {
+      inFlight--;
+    };
+    fastify.addHook('onRequest', (request, reply, done) => {
+      if (isExempt(request.routeOptions.url)) return done();
+      if (inFlight >= options.maxInFlight) {
+        return done(shed(reply, `${inFlight} requests in flight, at most ${options.maxInFlight}`));
+      }
+      inFlight++;
+      // 'close' comes once per response, answered or aborted.
+      reply.raw.once('close', finished);
+      done();
+    });
+  }
+
+  return {
+    pressure: () => {
+      if (options.maxInFlight > 0 && inFlight >= options.maxInFlight) {
+        return `${inFlight} requests in flight (at most ${options.maxInFlight})`;
+      }
+      if (options.maxEventLoopDelayMs > 0 && fastify.isUnderPressure()) {
+        return `event loop delay above ${options.maxEventLoopDelayMs} ms`;
+      }
+      return null;
+    },
+  };
+}
