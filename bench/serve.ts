@@ -22,6 +22,7 @@ import * as path from 'node:path';
 import { Random } from '../src/ml';
 import { BENCH_MODEL, LinearModel, predictRows } from './bare-fastify-server';
 import {
+  AUTH_HEADERS,
   call,
   load,
   loadEach,
@@ -165,7 +166,7 @@ async function checkPost(
   try {
     const response = await fetch(url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...AUTH_HEADERS },
       body: payload.body,
     });
     const text = await response.text();

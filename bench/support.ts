@@ -1,6 +1,7 @@
 // Shared by the benchmarks: the real service as a child process, HTTP calls, RSS sampling, load.
 import autocannon from 'autocannon';
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -20,7 +21,15 @@ export interface Service {
   removeData(): void;
 }
 
-/** Starts `node dist/src/main.js` (the production build), on a fresh data directory unless given one. */
+/** The admin key every benchmarked service starts with; requests send it (other servers ignore it). */
+export const BENCH_ADMIN_KEY = `bench-admin-${randomBytes(24).toString('base64url')}`;
+export const AUTH_HEADERS = { authorization: `Bearer ${BENCH_ADMIN_KEY}` };
+
+/**
+ * Starts `node dist/src/main.js` (the production build), on a fresh data directory unless given
+ * one, with authentication, rate limits and overload protection on as in production; the limits
+ * are set high enough that a benchmark measures their cost, not their refusals.
+ */
 export async function startService(
   port: number,
   env: Record<string, string> = {},
@@ -34,6 +43,9 @@ export async function startService(
       PORT: String(port),
       HOST: '127.0.0.1',
       LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn',
+      MODELDOCK_ADMIN_KEY: BENCH_ADMIN_KEY,
+      RATE_LIMIT_PREDICT_PER_MINUTE: '100000000',
+      RATE_LIMIT_MANAGEMENT_PER_MINUTE: '1000000',
       ...env,
     },
     stdio: ['ignore', 'inherit', 'inherit'],
@@ -75,7 +87,7 @@ export async function call<T = any>(
 ): Promise<T> {
   const response = await fetch(baseUrl + url, {
     method,
-    headers: body === undefined ? {} : { 'content-type': contentType },
+    headers: body === undefined ? AUTH_HEADERS : { ...AUTH_HEADERS, 'content-type': contentType },
     body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
   });
   const text = await response.text();
@@ -129,7 +141,7 @@ interface LoadOptions {
   seconds: number;
 }
 
-const JSON_HEADERS = { 'content-type': 'application/json' };
+const JSON_HEADERS = { 'content-type': 'application/json', ...AUTH_HEADERS };
 
 /** Drives one endpoint at a fixed connection count with autocannon. */
 export async function load(url: string, body: string, options: LoadOptions): Promise<LoadResult> {

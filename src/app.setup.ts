@@ -1,5 +1,4 @@
 import cors from '@fastify/cors';
-import helmet from '@fastify/helmet';
 import { Logger } from '@nestjs/common';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
@@ -14,6 +13,7 @@ import { InvalidInputError } from './common/errors';
 import { PinoLoggerService } from './common/pino-logger.service';
 import { PROBLEM_CONTENT_TYPE } from './common/problem-details';
 import { ProblemDetailsFilter, sendProblem } from './common/problem-details.filter';
+import { installSecurityHeaders } from './common/security-headers';
 import { SERVICE_VERSION } from './common/service-info';
 import { checkJsonText, MAX_JSON_DEPTH } from './common/strict-json';
 import { createValidationPipe } from './common/validation.pipe';
@@ -164,7 +164,7 @@ export async function configureApp(app: NestFastifyApplication, config: AppConfi
 
 /** Security headers on every response; CORS only for the origins configured. */
 async function installHardening(fastify: FastifyInstance, config: AppConfig): Promise<void> {
-  await fastify.register(helmet, {
+  installSecurityHeaders(fastify, {
     // Swagger UI's page needs its own inline styles and data: images; nothing else is loosened.
     contentSecurityPolicy: {
       directives: {

@@ -1,38 +1,9 @@
-import { ChildProcess, spawn } from 'node:child_process';
-import * as path from 'node:path';
+import { ServiceProcess, requestJson, spawnService } from './support/service-process';
 import { makeDataDir, removeDataDir, startApp, TestApp, waitForJob } from './support/test-app';
-
-const ROOT = path.join(__dirname, '..');
-
-/** The service as its own process (TypeScript sources through ts-node), so it can be SIGKILLed. */
-async function spawnService(dataDir: string, port: number): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'src/main.ts'], {
-    cwd: ROOT,
-    env: {
-      ...process.env,
-      DATA_DIR: dataDir,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      LOG_LEVEL: 'silent',
-    },
-    stdio: 'ignore',
-  });
-  const deadline = Date.now() + 45_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`service exited with ${child.exitCode}`);
-    try {
-      if ((await fetch(`http://127.0.0.1:${port}/health/ready`)).ok) return child;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) throw new Error('service did not start');
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
 
 describe('a service killed mid-job', () => {
   let dataDir: string;
-  let child: ChildProcess | undefined;
+  let service: ServiceProcess | undefined;
   let api: TestApp | undefined;
 
   beforeAll(() => {
@@ -40,24 +11,17 @@ describe('a service killed mid-job', () => {
   });
 
   afterAll(async () => {
-    child?.kill('SIGKILL');
+    await service?.kill();
     await api?.close();
     removeDataDir(dataDir);
   });
 
   it('marks the running job failed (interrupted) and runs the queued one after a restart', async () => {
-    const port = 41000 + Math.floor(Math.random() * 2000);
-    child = await spawnService(dataDir, port);
-    const base = `http://127.0.0.1:${port}`;
-    const get = async (url: string): Promise<any> => (await fetch(base + url)).json();
+    service = await spawnService(dataDir);
+    const base = service.baseUrl;
+    const get = async (url: string): Promise<any> => (await requestJson(base, 'GET', url)).body;
     const post = async (url: string, body: unknown): Promise<any> =>
-      (
-        await fetch(base + url, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify(body),
-        })
-      ).json();
+      (await requestJson(base, 'POST', url, body)).body;
 
     const features = Array.from({ length: 60 }, (_, j) => `f${j}`);
     const rows = Array.from({ length: 200 }, (_, i) => {
@@ -83,8 +47,7 @@ describe('a service killed mid-job', () => {
     }
     expect((await get(`/v1/training-jobs/${queued.id}`)).status).toBe('queued');
 
-    child.kill('SIGKILL');
-    await new Promise((resolve) => child!.once('exit', resolve));
+    await service.kill();
 
     api = await startApp(dataDir);
     const interrupted = await waitForJob(api, long.id);
