@@ -16,7 +16,7 @@
 // job), and RSS at the end within ±10% of RSS right after the warm-up. p99 over time is reported.
 // Exits 1 when a target fails, 130 when interrupted (Ctrl-C: the table so far, then clean-up).
 //
-// Environment: SOAK_SECONDS (600), SOAK_WARMUP_SECONDS (60), SOAK_RATE (500 predictions/s),
+// Environment: SOAK_SECONDS (600), SOAK_WARMUP_SECONDS (120), SOAK_RATE (500 predictions/s),
 // SOAK_WINDOW_SECONDS (30; shorter for short runs), SOAK_CONNECTIONS (16 keep-alive sockets),
 // SOAK_TRAIN_EVERY_SECONDS (3), SOAK_ALIAS_EVERY_SECONDS (1), SOAK_READ_EVERY_SECONDS (2),
 // BENCH_PORT (3300), BENCH_LOG_LEVEL (warn).
@@ -40,7 +40,7 @@ function envNumber(name: string, fallback: number, min: number): number {
 }
 
 const DURATION_S = envNumber('SOAK_SECONDS', 600, 1);
-const WARM_UP_S = envNumber('SOAK_WARMUP_SECONDS', 60, 0);
+const WARM_UP_S = envNumber('SOAK_WARMUP_SECONDS', 120, 0);
 const RATE = envNumber('SOAK_RATE', 500, 1);
 /** 30 s windows for the full run; about a tenth of a short run, in steps of 5 s. */
 const WINDOW_S = envNumber(

@@ -325,14 +325,23 @@ describe('security', () => {
     });
 
     it('sets security headers on API responses and on the Swagger UI, and no CORS by default', async () => {
-      for (const url of ['/v1/models', '/docs', '/health/live']) {
+      // The API: nothing may be framed or loaded from its responses.
+      for (const url of ['/v1/models', '/health/live', '/no-such-route']) {
         const res = await api.request('GET', url, undefined, { origin: 'https://evil.example' });
         expect(res.headers.get('x-content-type-options')).toBe('nosniff');
-        expect(res.headers.get('content-security-policy')).toMatch(/default-src 'self'/);
+        expect(res.headers.get('content-security-policy')).toBe(
+          "default-src 'none';frame-ancestors 'none'",
+        );
         expect(res.headers.get('strict-transport-security')).toMatch(/max-age=/);
-        expect(res.headers.get('x-frame-options')).toBe('SAMEORIGIN');
+        expect(res.headers.get('x-frame-options')).toBe('DENY');
+        expect(res.headers.get('referrer-policy')).toBe('no-referrer');
         expect(res.headers.get('access-control-allow-origin')).toBeNull();
       }
+      // The Swagger UI page: helmet's page defaults.
+      const page = await api.request('GET', '/docs');
+      expect(page.headers.get('content-security-policy')).toMatch(/default-src 'self'/);
+      expect(page.headers.get('x-frame-options')).toBe('SAMEORIGIN');
+      expect(page.headers.get('x-content-type-options')).toBe('nosniff');
       // Swagger UI loads only same-origin scripts, which the policy allows.
       const ui = await api.request('GET', '/docs');
       const scripts = [...ui.text.matchAll(/<script[^>]*src="([^"]+)"/g)].map((m) => m[1]);
@@ -417,14 +426,13 @@ describe('security: limits', () => {
     for (let i = 0; i < 4; i++) {
       last = await api.request('POST', '/v1/models/house/predict', body);
       statuses.push(last.status);
-      if (i === 0) {
-        expect(last.headers.get('ratelimit-limit')).toBe('3');
-        expect(last.headers.get('ratelimit-remaining')).toBe('2');
-      }
+      // Predictions carry the RateLimit headers only when refused (small hot-path responses).
+      if (i === 0) expect(last.headers.get('ratelimit-limit')).toBeNull();
     }
     expect(statuses).toEqual([200, 200, 200, 429]);
     expectProblem(last, 429);
     expect(Number(last.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(last.headers.get('ratelimit-limit')).toBe('3');
     expect(last.headers.get('ratelimit-remaining')).toBe('0');
     expect(Number(last.headers.get('ratelimit-reset'))).toBeGreaterThan(0);
     // The V2 route shares the class and speaks its own error shape.
@@ -437,7 +445,21 @@ describe('security: limits', () => {
     expect(
       (await api.request('POST', '/v1/models/house/predict', body, authHeaders(other))).status,
     ).toBe(200);
-    expect((await api.request('GET', '/v1/models')).status).toBe(200);
+    const management = await api.request('GET', '/v1/models');
+    expect(management.status).toBe(200);
+    expect(management.headers.get('ratelimit-limit')).toBe('40');
+    expect(Number(management.headers.get('ratelimit-remaining'))).toBeLessThan(40);
+  });
+
+  it('counts management requests per key and answers 429 beyond the limit', async () => {
+    const key = (await api.request('POST', '/v1/api-keys', { name: 'busy', role: 'viewer' })).body
+      .key;
+    const statuses: number[] = [];
+    for (let i = 0; i < 41; i++) {
+      statuses.push((await api.request('GET', '/v1/models', undefined, authHeaders(key))).status);
+    }
+    expect(statuses.slice(0, 40).every((status) => status === 200)).toBe(true);
+    expect(statuses[40]).toBe(429);
   });
 
   it('answers 413 by route class: small bodies by default, moderate for predict, large for datasets', async () => {

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { hash as oneShotHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { IsNull, Repository } from 'typeorm';
@@ -24,7 +24,7 @@ export interface Principal extends Actor {
 }
 
 function sha256(text: string): Buffer {
-  return createHash('sha256').update(text).digest();
+  return oneShotHash('sha256', text, 'buffer');
 }
 
 function newKey(): { key: string; prefix: string } {
@@ -40,7 +40,8 @@ function newKey(): { key: string; prefix: string } {
 @Injectable()
 export class ApiKeysService implements OnModuleInit {
   private readonly logger = new Logger('ApiKeys');
-  private readonly byPrefix = new Map<string, ApiKey>();
+  /** Active keys by prefix, with their hash as bytes (compared on every request). */
+  private readonly byPrefix = new Map<string, { key: ApiKey; hash: Buffer }>();
   private bootstrapHash: Buffer | null = null;
   private readonly lastUsedWritten = new Map<string, number>();
 
@@ -51,9 +52,7 @@ export class ApiKeysService implements OnModuleInit {
 
   async onModuleInit(): Promise<void> {
     this.bootstrapHash = sha256(this.bootstrapKey());
-    for (const key of await this.keys.findBy({ revokedAt: IsNull() })) {
-      this.byPrefix.set(key.prefix, key);
-    }
+    for (const key of await this.keys.findBy({ revokedAt: IsNull() })) this.remember(key);
   }
 
   /**
@@ -71,12 +70,14 @@ export class ApiKeysService implements OnModuleInit {
     }
     const known = this.byPrefix.get(match[1]);
     return known
-      ? this.verify(known, hash)
-      : this.lookUp(match[1]).then((key) => this.verify(key, hash));
+      ? this.verify(known.key, known.hash, hash)
+      : this.lookUp(match[1]).then((key) =>
+          this.verify(key, key && Buffer.from(key.hash, 'hex'), hash),
+        );
   }
 
-  private verify(key: ApiKey | null, hash: Buffer): Principal {
-    if (!key || !timingSafeEqual(hash, Buffer.from(key.hash, 'hex'))) {
+  private verify(key: ApiKey | null, stored: Buffer | null, presented: Buffer): Principal {
+    if (!key || !stored || !timingSafeEqual(presented, stored)) {
       throw new UnauthorizedError('The API key is not valid.');
     }
     if (key.revokedAt) {
@@ -121,7 +122,7 @@ export class ApiKeysService implements OnModuleInit {
       revokedAt: null,
     });
     await this.keys.insert(apiKey);
-    this.byPrefix.set(prefix, apiKey);
+    this.remember(apiKey);
     this.logger.log(
       `API key ${prefix} (${request.name}, ${request.role}) created by ${actor.name}`,
     );
@@ -151,8 +152,12 @@ export class ApiKeysService implements OnModuleInit {
   /** A key created by another process, or revoked there: the database is the authority. */
   private async lookUp(prefix: string): Promise<ApiKey | null> {
     const key = await this.keys.findOneBy({ prefix });
-    if (key && !key.revokedAt) this.byPrefix.set(prefix, key);
+    if (key && !key.revokedAt) this.remember(key);
     return key;
+  }
+
+  private remember(key: ApiKey): void {
+    this.byPrefix.set(key.prefix, { key, hash: Buffer.from(key.hash, 'hex') });
   }
 
   private noteUse(key: ApiKey): void {

@@ -1,4 +1,3 @@
-import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../common/errors';
 
@@ -14,48 +13,77 @@ export interface RateLimitOptions {
   managementPerMinute: number;
 }
 
+/** @fastify/rate-limit's stores: `incr` answers through a callback, at once for the local one. */
+interface CounterStore {
+  incr(
+    key: string,
+    callback: (error: Error | null, result: { current: number; ttl: number }) => void,
+    timeWindowMs: number,
+    max: number,
+  ): void;
+}
+type LocalStoreClass = new (
+  continueExceeding: boolean,
+  exponentialBackoff: boolean,
+  cacheSize: number,
+) => CounterStore;
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const LocalStore = require('@fastify/rate-limit/store/LocalStore') as LocalStoreClass;
+
 const WINDOW_MS = 60_000;
+/** Keys whose counters are kept; the least recently seen are forgotten beyond it. */
+const TRACKED_KEYS = 10_000;
 
 function isPrediction(url: string): boolean {
   return url.endsWith('/predict') || url.endsWith('/infer');
 }
 
 /**
- * Per-key rate limits by route class, with @fastify/rate-limit: `429` with `Retry-After` and the
- * IETF draft `RateLimit-*` headers. Installed after the access check, so the key is known; the
- * counters live in this process (a Redis store shares them between replicas).
+ * Per-key rate limits by route class, counted in @fastify/rate-limit's stores (fixed one-minute
+ * windows): `429` with `Retry-After` and the IETF draft `RateLimit-*` headers. The plugin's own
+ * hook awaits four promises per request, which cost more than a prediction here; this hook calls
+ * the store's callback API, synchronous for the in-process store. It runs after the access
+ * check, so the key is known. Management responses always carry `RateLimit-*`; predictions only
+ * when refused, to keep the hot path's responses small.
  */
-export async function installRateLimits(
-  fastify: FastifyInstance,
-  options: RateLimitOptions,
-): Promise<void> {
-  await fastify.register(rateLimit, {
-    global: false,
-    enableDraftSpec: true,
-    errorResponseBuilder: (_request, context) =>
-      new TooManyRequestsError(
-        `This key may make ${context.max} such requests per minute; retry after ${context.after}. ` +
-          'An admin can raise the limit (RATE_LIMIT_PREDICT_PER_MINUTE, RATE_LIMIT_MANAGEMENT_PER_MINUTE).',
-      ),
-  });
-  const limiter = (routeClass: string, max: number) =>
-    max > 0
-      ? fastify.rateLimit({
-          max,
-          timeWindow: WINDOW_MS,
-          keyGenerator: (request: FastifyRequest) =>
-            `${routeClass}:${request.actor?.keyId ?? request.actor?.name ?? request.ip}`,
-        })
-      : null;
-  const predict = limiter('predict', options.predictPerMinute);
-  const management = limiter('management', options.managementPerMinute);
-  if (!predict && !management) return;
+export function installRateLimits(fastify: FastifyInstance, options: RateLimitOptions): void {
+  const { predictPerMinute, managementPerMinute } = options;
+  if (predictPerMinute === 0 && managementPerMinute === 0) return;
+  const store = new LocalStore(false, false, TRACKED_KEYS);
 
   fastify.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done) => {
     const url = request.routeOptions.url;
-    if (!request.actor || url === undefined) return done();
-    const limit = isPrediction(url) ? predict : management;
-    if (!limit) return done();
-    limit.call(fastify, request, reply).then(() => done(), done);
+    const actor = request.actor;
+    if (!actor || url === undefined) return done();
+    const prediction = isPrediction(url);
+    const max = prediction ? predictPerMinute : managementPerMinute;
+    if (max === 0) return done();
+    const key = `${prediction ? 'p' : 'm'}:${actor.keyId ?? actor.name}`;
+    store.incr(
+      key,
+      (error, { current, ttl } = { current: 0, ttl: 0 }) => {
+        // A store that cannot count (Redis down) lets requests through rather than refuse all.
+        if (error) return done();
+        const resetSeconds = Math.max(1, Math.ceil(ttl / 1000));
+        const exceeded = current > max;
+        if (exceeded || !prediction) {
+          void reply
+            .header('ratelimit-limit', max)
+            .header('ratelimit-remaining', Math.max(0, max - current))
+            .header('ratelimit-reset', resetSeconds);
+        }
+        if (!exceeded) return done();
+        void reply.header('retry-after', resetSeconds);
+        done(
+          new TooManyRequestsError(
+            `This key may make ${max} ${prediction ? 'prediction' : 'management'} requests per minute; ` +
+              `retry after ${resetSeconds} s. An admin can raise the limit ` +
+              `(${prediction ? 'RATE_LIMIT_PREDICT_PER_MINUTE' : 'RATE_LIMIT_MANAGEMENT_PER_MINUTE'}).`,
+          ),
+        );
+      },
+      WINDOW_MS,
+      max,
+    );
   });
 }
