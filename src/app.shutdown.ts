@@ -45,8 +45,12 @@ export function installGracefulShutdown(app: NestFastifyApplication, config: App
       fastify.server.closeAllConnections();
     }, graceMs);
     force.unref();
+    // close() drops the connections idle at that moment; keep-alive connections whose request
+    // finishes later become idle afterwards and would hold the server open until the grace ends.
+    const idle = setInterval(() => fastify.server.closeIdleConnections(), 50);
     await fastify.close();
     clearTimeout(force);
+    clearInterval(idle);
     await app.close();
     logger.log(`stopped cleanly in ${Date.now() - begun} ms`);
     process.exit(0);

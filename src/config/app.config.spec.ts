@@ -26,6 +26,15 @@ describe('loadAppConfig', () => {
     [{ LOG_LEVEL: 'loud' }, /LOG_LEVEL/],
     [{ TRAINING_CONCURRENCY: '0' }, /TRAINING_CONCURRENCY/],
     [{ DATABASE_URL: 'mysql://db/x' }, /DATABASE_URL/],
+    [{ MODELDOCK_ADMIN_KEY: 'too-short' }, /MODELDOCK_ADMIN_KEY must be at least 32/],
+    [
+      { MODELDOCK_ADMIN_KEY: 'a key with spaces that is long enough to pass' },
+      /MODELDOCK_ADMIN_KEY/,
+    ],
+    [{ METRICS_REQUIRE_KEY: 'maybe' }, /METRICS_REQUIRE_KEY/],
+    [{ CORS_ORIGINS: 'app.example.com' }, /CORS_ORIGINS/],
+    [{ RATE_LIMIT_PREDICT_PER_MINUTE: '-1' }, /RATE_LIMIT_PREDICT_PER_MINUTE/],
+    [{ SHUTDOWN_GRACE_MS: 'soon' }, /SHUTDOWN_GRACE_MS/],
   ])('refuses %j with a message naming the variable', (env, pattern) => {
     expect(() => loadAppConfig(env)).toThrow(ConfigError);
     expect(() => loadAppConfig(env)).toThrow(pattern);
@@ -35,5 +44,31 @@ describe('loadAppConfig', () => {
     expect(() => loadAppConfig({ DATABASE_URL: 'mysql://user:secret@db/x' })).toThrow(
       /^(?!.*secret)/s,
     );
+  });
+
+  it('never echoes the admin key it refuses', () => {
+    expect(() => loadAppConfig({ MODELDOCK_ADMIN_KEY: 'hunter2-secret' })).toThrow(
+      /^(?!.*hunter2)/s,
+    );
+  });
+
+  it('reads the security settings, secure by default', () => {
+    const defaults = loadAppConfig({});
+    expect(defaults.security).toEqual({
+      adminKey: undefined,
+      metricsRequireKey: false,
+      rateLimits: { predictPerMinute: 60000, managementPerMinute: 600 },
+      corsOrigins: [],
+    });
+    expect(defaults.shutdown).toEqual({ graceMs: 10000, drainDelayMs: 0 });
+    const key = 'k'.repeat(32);
+    const set = loadAppConfig({
+      MODELDOCK_ADMIN_KEY: key,
+      METRICS_REQUIRE_KEY: 'true',
+      CORS_ORIGINS: 'https://a.example.com, http://localhost:5173',
+    });
+    expect(set.security.adminKey).toBe(key);
+    expect(set.security.metricsRequireKey).toBe(true);
+    expect(set.security.corsOrigins).toEqual(['https://a.example.com', 'http://localhost:5173']);
   });
 });

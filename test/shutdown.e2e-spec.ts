@@ -1,0 +1,126 @@
+import * as http from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { requestJson, ServiceProcess, spawnService } from './support/service-process';
+import { authHeaders, makeDataDir, removeDataDir } from './support/test-app';
+
+const DRAIN_MS = 600;
+const GRACE_MS = 5000;
+
+/** A table big enough that gradient descent over a million epochs runs for minutes. */
+function wideTable(rows = 2000, features = 20) {
+  const columns = [...Array.from({ length: features }, (_, i) => `x${i}`), 'y'];
+  const data = Array.from({ length: rows }, (_, r) => {
+    const xs = Array.from({ length: features }, (_, i) => ((r * (i + 3)) % 17) / 17);
+    return [...xs, xs.reduce((sum, x, i) => sum + x * (i + 1), 0)];
+  });
+  return { name: 'wide', columns, rows: data };
+}
+
+describe('graceful shutdown on SIGTERM', () => {
+  let dataDir: string;
+  let service: ServiceProcess | undefined;
+
+  beforeAll(() => {
+    dataDir = makeDataDir();
+  });
+
+  afterAll(async () => {
+    await service?.kill();
+    removeDataDir(dataDir);
+  });
+
+  it('turns readiness 503 at once, finishes in-flight requests, hands the running job back and exits 0', async () => {
+    service = await spawnService(dataDir, {
+      env: {
+        SHUTDOWN_DRAIN_DELAY_MS: String(DRAIN_MS),
+        SHUTDOWN_GRACE_MS: String(GRACE_MS),
+        TRAINING_PROGRESS_INTERVAL_MS: '50',
+      },
+    });
+    const { baseUrl, child } = service;
+    const dataset = await requestJson(baseUrl, 'POST', '/v1/datasets', wideTable());
+    const job = await requestJson(baseUrl, 'POST', '/v1/training-jobs', {
+      model: 'long',
+      dataset: dataset.body.id,
+      target: 'y',
+      algorithm: 'linear-regression',
+      hyperparameters: { optimizer: 'gradient-descent', epochs: 1_000_000 },
+    });
+    while (
+      (await requestJson(baseUrl, 'GET', `/v1/training-jobs/${job.body.id}`)).body.status !==
+      'running'
+    ) {
+      await sleep(20);
+    }
+
+    // An upload whose body is still arriving when SIGTERM comes: in flight throughout.
+    const csv =
+      'a,b,y\n' + Array.from({ length: 100 }, (_, i) => `${i},${2 * i},${3 * i}`).join('\n');
+    const url = new URL(baseUrl);
+    const upload = http.request({
+      host: url.hostname,
+      port: url.port,
+      method: 'POST',
+      path: '/v1/datasets?name=late',
+      headers: {
+        ...authHeaders(),
+        'content-type': 'text/csv',
+        'content-length': Buffer.byteLength(csv),
+      },
+    });
+    const uploaded = new Promise<{ status: number; body: string }>((resolve, reject) => {
+      upload.on('response', (response) => {
+        let body = '';
+        response.on('data', (chunk) => (body += chunk));
+        response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
+      });
+      upload.on('error', reject);
+    });
+    upload.write(csv.slice(0, 10));
+    await sleep(100);
+
+    const exited = new Promise<number | null>((resolve) =>
+      child.once('exit', (code) => resolve(code)),
+    );
+    const signalled = Date.now();
+    child.kill('SIGTERM');
+    await sleep(100);
+
+    const ready = await fetch(`${baseUrl}/health/ready`);
+    expect(ready.status).toBe(503);
+    expect(((await ready.json()) as any).error.shutdown.message).toMatch(/shutting down/);
+    expect((await fetch(`${baseUrl}/health/live`)).status).toBe(200);
+    // Still serving while load balancers catch up.
+    expect((await requestJson(baseUrl, 'GET', '/v1/models')).status).toBe(200);
+
+    // Past the drain delay the listener is closed, but the upload in flight finishes.
+    await sleep(DRAIN_MS + 300);
+    upload.end(csv.slice(10));
+    const answer = await uploaded;
+    expect(answer.status).toBe(201);
+
+    expect(await exited).toBe(0);
+    // Done once the last request is: not held open by idle keep-alive connections until the grace.
+    expect(Date.now() - signalled).toBeLessThan(DRAIN_MS + GRACE_MS / 2);
+    service = undefined;
+
+    // The next start finds the job handed back (not failed, not registered) and the upload stored.
+    service = await spawnService(dataDir);
+    const after = await requestJson(service.baseUrl, 'GET', `/v1/training-jobs/${job.body.id}`);
+    expect(['queued', 'running']).toContain(after.body.status);
+    expect(after.body).toMatchObject({ error: null, modelVersion: null });
+    const late = JSON.parse(answer.body);
+    expect(
+      (await requestJson(service.baseUrl, 'GET', `/v1/datasets/${late.id}`)).body,
+    ).toMatchObject({
+      name: 'late',
+      rowCount: 100,
+    });
+    const cancelled = await requestJson(
+      service.baseUrl,
+      'POST',
+      `/v1/training-jobs/${job.body.id}/cancel`,
+    );
+    expect(cancelled.body.status).toBe('cancelled');
+  });
+});
