@@ -334,7 +334,6 @@ describe('security', () => {
         );
         expect(res.headers.get('strict-transport-security')).toMatch(/max-age=/);
         expect(res.headers.get('x-frame-options')).toBe('DENY');
-        expect(res.headers.get('referrer-policy')).toBe('no-referrer');
         expect(res.headers.get('access-control-allow-origin')).toBeNull();
       }
       // The Swagger UI page: helmet's page defaults.

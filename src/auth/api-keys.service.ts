@@ -15,6 +15,8 @@ import { Actor, Role } from './roles';
 const KEY_PATTERN = /^(mdk_[0-9a-f]{12})_[A-Za-z0-9_-]{43}$/;
 const ADMIN_KEY_FILE = 'admin.key';
 export const BOOTSTRAP_ADMIN = 'bootstrap-admin';
+/** Keys already verified in this process, so a repeat request skips the hash (bounded). */
+const VERIFIED_CACHE_SIZE = 10_000;
 /** lastUsedAt is written at most this often per key: not a database write per request. */
 const LAST_USED_RESOLUTION_MS = 60_000;
 
@@ -43,6 +45,11 @@ export class ApiKeysService implements OnModuleInit {
   /** Active keys by prefix, with their hash as bytes (compared on every request). */
   private readonly byPrefix = new Map<string, { key: ApiKey; hash: Buffer }>();
   private bootstrapHash: Buffer | null = null;
+  /**
+   * Presented key → the entry it was verified against. A hit needs the exact key (a miss takes
+   * the constant-time path); revocation drops the entry from byPrefix, which the hit checks.
+   */
+  private readonly verified = new Map<string, { key: ApiKey; hash: Buffer } | 'bootstrap'>();
   private readonly lastUsedWritten = new Map<string, number>();
 
   constructor(
@@ -60,26 +67,40 @@ export class ApiKeysService implements OnModuleInit {
    * Synchronous for keys this process knows (every request but the first of a key made elsewhere).
    */
   authenticate(presented: string): Principal | Promise<Principal> {
+    const seen = this.verified.get(presented);
+    if (seen === 'bootstrap') return { keyId: null, name: BOOTSTRAP_ADMIN, role: 'admin' };
+    if (seen && this.byPrefix.get(seen.key.prefix) === seen) return this.admit(seen.key);
     const hash = sha256(presented);
     const match = KEY_PATTERN.exec(presented);
     if (!match) {
       if (this.bootstrapHash && timingSafeEqual(hash, this.bootstrapHash)) {
+        this.rememberVerified(presented, 'bootstrap');
         return { keyId: null, name: BOOTSTRAP_ADMIN, role: 'admin' };
       }
       throw new UnauthorizedError('The API key is not valid.');
     }
     const known = this.byPrefix.get(match[1]);
-    return known
-      ? this.verify(known.key, known.hash, hash)
-      : this.lookUp(match[1]).then((key) =>
-          this.verify(key, key && Buffer.from(key.hash, 'hex'), hash),
-        );
+    if (known) return this.verify(presented, known, hash);
+    return this.lookUp(match[1]).then((key) => {
+      if (!key) throw new UnauthorizedError('The API key is not valid.');
+      return this.verify(presented, this.byPrefix.get(key.prefix) ?? this.entry(key), hash);
+    });
   }
 
-  private verify(key: ApiKey | null, stored: Buffer | null, presented: Buffer): Principal {
-    if (!key || !stored || !timingSafeEqual(presented, stored)) {
+  private verify(presented: string, entry: { key: ApiKey; hash: Buffer }, hash: Buffer): Principal {
+    if (!timingSafeEqual(hash, entry.hash))
       throw new UnauthorizedError('The API key is not valid.');
-    }
+    if (!entry.key.revokedAt) this.rememberVerified(presented, entry);
+    return this.admit(entry.key);
+  }
+
+  private rememberVerified(presented: string, entry: { key: ApiKey; hash: Buffer } | 'bootstrap') {
+    if (this.verified.size >= VERIFIED_CACHE_SIZE) this.verified.clear();
+    this.verified.set(presented, entry);
+  }
+
+  /** A verified key may still be revoked or expired. */
+  private admit(key: ApiKey): Principal {
     if (key.revokedAt) {
       throw new UnauthorizedError(
         `The API key ${key.prefix} was revoked; ask an admin for a new one.`,
@@ -157,7 +178,11 @@ export class ApiKeysService implements OnModuleInit {
   }
 
   private remember(key: ApiKey): void {
-    this.byPrefix.set(key.prefix, { key, hash: Buffer.from(key.hash, 'hex') });
+    this.byPrefix.set(key.prefix, this.entry(key));
+  }
+
+  private entry(key: ApiKey): { key: ApiKey; hash: Buffer } {
+    return { key, hash: Buffer.from(key.hash, 'hex') };
   }
 
   private noteUse(key: ApiKey): void {

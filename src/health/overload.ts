@@ -64,8 +64,8 @@ export async function installOverloadProtection(
         return done(shed(reply, `${inFlight} requests in flight, at most ${options.maxInFlight}`));
       }
       inFlight++;
-      // 'close' comes once per response, answered or aborted.
-      reply.raw.once('close', finished);
+      // 'close' comes once per response, answered or aborted ('on': no wrapper per request).
+      reply.raw.on('close', finished);
       done();
     });
   }
