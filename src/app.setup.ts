@@ -9,13 +9,12 @@ import { installAccessControl } from './auth/access-control';
 import { API_KEY_SCHEME, BEARER_SCHEME } from './auth/access.decorator';
 import { ApiKeysService } from './auth/api-keys.service';
 import { installRateLimits } from './auth/rate-limits';
-import { InvalidInputError } from './common/errors';
 import { PinoLoggerService } from './common/pino-logger.service';
 import { PROBLEM_CONTENT_TYPE } from './common/problem-details';
 import { ProblemDetailsFilter, sendProblem } from './common/problem-details.filter';
 import { installResponseHeaders } from './common/response-headers';
 import { SERVICE_VERSION } from './common/service-info';
-import { checkJsonText, MAX_JSON_DEPTH } from './common/strict-json';
+import { installStrictJsonParser } from './common/strict-json';
 import { createValidationPipe } from './common/validation.pipe';
 import type { AppConfig } from './config/app.config';
 import { installOverloadProtection } from './health/overload';
@@ -100,25 +99,7 @@ export async function configureApp(app: NestFastifyApplication, config: AppConfi
       route.bodyLimit = config.bodyLimits.predict;
     else route.bodyLimit = config.bodyLimits.default;
   });
-  // Strict JSON: Fastify's parser (which refuses __proto__ and constructor.prototype keys), no key
-  // twice in one object, and no nesting deep enough to overflow a validator's stack.
-  const parseJson = fastify.getDefaultJsonParser('error', 'error');
-  fastify.removeContentTypeParser('application/json');
-  fastify.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
-    parseJson(request, body as string, (error, value) => {
-      if (error) return done(error, undefined);
-      const problem = checkJsonText(body as string);
-      if (problem === null) return done(null, value);
-      done(
-        new InvalidInputError(
-          'duplicateKey' in problem
-            ? `The JSON body has the key "${problem.duplicateKey}" twice in one object; send each key once.`
-            : `The JSON body is nested deeper than ${MAX_JSON_DEPTH} levels; flatten it.`,
-        ),
-        undefined,
-      );
-    });
-  });
+  installStrictJsonParser(fastify);
   // CSV dataset uploads arrive as raw bytes; the datasets module parses them.
   fastify.addContentTypeParser(
     ['text/csv', 'application/csv'],
@@ -209,10 +190,23 @@ function setupSwagger(app: NestFastifyApplication): void {
   );
   documentServingRoutes(document);
   documentProblemDetails(document);
+  documentRoles(document);
   SwaggerModule.setup('docs', app, document, {
     jsonDocumentUrl: 'docs-json',
     swaggerOptions: { persistAuthorization: true },
   });
+}
+
+/** Swagger UI does not show `x-required-roles`; say it in each operation's description too. */
+function documentRoles(document: OpenAPIObject): void {
+  for (const path of Object.values(document.paths)) {
+    for (const operation of Object.values(path)) {
+      const roles = (operation as { 'x-required-roles'?: string[] })?.['x-required-roles'];
+      if (!roles) continue;
+      const line = `**Roles:** ${roles.join(', ')}.`;
+      operation.description = operation.description ? `${line}\n\n${operation.description}` : line;
+    }
+  }
 }
 
 /**

@@ -94,6 +94,10 @@ describe('security', () => {
         expect(operation.roles?.length).toBeGreaterThan(0);
         expect(operation.roles).toContain('admin');
       }
+      // Swagger UI shows the roles in each operation's description.
+      const predict = doc.paths['/v1/models/{name}/predict'].post;
+      expect(predict.description).toMatch(/^\*\*Roles:\*\* admin, trainer, predictor\./);
+      expect(doc.paths['/v1/api-keys'].post.description).toMatch(/^\*\*Roles:\*\* admin\./);
     });
 
     it('answers 401 without a key and with an unknown key, with WWW-Authenticate: Bearer', async () => {
@@ -136,6 +140,15 @@ describe('security', () => {
       );
       expectProblem(v1, 403);
       expect(v1.body.detail).toMatch(/needs the predictor, trainer or admin role/);
+    });
+
+    it('leaves /health, /metrics and /docs open', async () => {
+      for (const url of ['/health/live', '/health/ready', '/metrics', '/docs', '/docs-json']) {
+        expect([
+          url,
+          (await api.request('GET', url, undefined, { authorization: '' })).status,
+        ]).toEqual([url, 200]);
+      }
     });
 
     it('takes the key as X-API-Key as well as Authorization: Bearer', async () => {
@@ -409,6 +422,7 @@ describe('security: limits', () => {
       PREDICT_BODY_LIMIT_BYTES: '8192',
       DATASET_BODY_LIMIT_BYTES: '65536',
       CORS_ORIGINS: 'https://app.example.com',
+      METRICS_REQUIRE_KEY: 'true',
     });
     await api.request('POST', '/v1/models/house/versions', { artifact: housingArtifact() });
   });
@@ -490,6 +504,18 @@ describe('security: limits', () => {
       }),
       413,
     );
+  });
+
+  it('puts /metrics behind a key when METRICS_REQUIRE_KEY is set, and leaves health open', async () => {
+    expect((await api.request('GET', '/metrics', undefined, { authorization: '' })).status).toBe(
+      401,
+    );
+    const viewer = (await api.request('POST', '/v1/api-keys', { name: 'prom', role: 'viewer' }))
+      .body.key;
+    expect((await api.request('GET', '/metrics', undefined, authHeaders(viewer))).status).toBe(200);
+    expect(
+      (await api.request('GET', '/health/ready', undefined, { authorization: '' })).status,
+    ).toBe(200);
   });
 
   it('allows the configured CORS origin only', async () => {

@@ -1,64 +1,83 @@
+import type { FastifyInstance } from 'fastify';
+import { InvalidInputError } from './errors';
+
 /** Deeper than any body of ours needs; deeper still would overflow the stack of the validators. */
 export const MAX_JSON_DEPTH = 64;
 
 export type JsonProblem = { duplicateKey: string } | { tooDeep: true } | null;
 
+/** The characters that matter: everything between them (numbers, literals, commas) is skipped. */
+const STRUCTURE = /["{}[\]]/g;
+
 /**
- * What makes a valid JSON text unacceptable here: a key twice in one object, or nesting deeper
- * than MAX_JSON_DEPTH. The first key that appears twice in one object of a JSON text, or null. JSON.parse keeps the
- * last of duplicates silently, so a body could mean one thing to a proxy or validator that reads
- * the first and another to us; we refuse it instead. One pass over text already known to be
- * valid JSON (call it after JSON.parse): strings are skipped whole, keys are collected per object.
+ * What makes a valid JSON text unacceptable here: a key twice in one object (JSON.parse keeps
+ * the last silently, so a body could mean one thing to a proxy or validator that reads the first
+ * and another to us), or nesting deeper than MAX_JSON_DEPTH. One pass over text already known to
+ * be valid JSON (call it after JSON.parse): a regular expression jumps from one bracket or quote
+ * to the next, so a batch of numbers costs one step per row, not one per character.
  */
 export function checkJsonText(text: string): JsonProblem {
-  const QUOTE = 34;
-  const BACKSLASH = 92;
-  const COLON = 58;
-  const OPEN_OBJECT = 123;
-  const CLOSE_OBJECT = 125;
-  const OPEN_ARRAY = 91;
-  const CLOSE_ARRAY = 93;
   // One entry per open container: the keys seen so far for objects, null for arrays.
   const stack: (Set<string> | null)[] = [];
-  const length = text.length;
-  let i = 0;
-  while (i < length) {
-    const c = text.charCodeAt(i);
-    if (c === QUOTE) {
-      const start = i + 1;
-      let escaped = false;
-      i = start;
-      for (;;) {
-        const d = text.charCodeAt(i);
-        if (d === BACKSLASH) {
-          escaped = true;
-          i += 2;
-        } else if (d === QUOTE) break;
-        else i++;
-      }
-      const end = i;
-      i++;
+  const structure = new RegExp(STRUCTURE);
+  let match: RegExpExecArray | null;
+  while ((match = structure.exec(text)) !== null) {
+    const at = match.index;
+    const c = text[at];
+    if (c === '"') {
+      const end = closingQuote(text, at + 1);
+      structure.lastIndex = end + 1;
       const keys = stack[stack.length - 1];
       if (!keys) continue;
       // A string directly inside an object is a key when a colon follows it.
-      let j = i;
-      while (j < length && text.charCodeAt(j) <= 32) j++;
-      if (text.charCodeAt(j) !== COLON) continue;
-      const raw = text.slice(start, end);
-      const key = escaped ? (JSON.parse(`"${raw}"`) as string) : raw;
+      let next = end + 1;
+      while (text.charCodeAt(next) <= 32) next++;
+      if (text[next] !== ':') continue;
+      const raw = text.slice(at + 1, end);
+      const key = raw.includes('\\') ? (JSON.parse(`"${raw}"`) as string) : raw;
       if (keys.has(key)) return { duplicateKey: key };
       keys.add(key);
-      i = j + 1;
-    } else if (c === OPEN_OBJECT || c === OPEN_ARRAY) {
+    } else if (c === '{' || c === '[') {
       if (stack.length === MAX_JSON_DEPTH) return { tooDeep: true };
-      stack.push(c === OPEN_OBJECT ? new Set() : null);
-      i++;
-    } else if (c === CLOSE_OBJECT || c === CLOSE_ARRAY) {
-      stack.pop();
-      i++;
+      stack.push(c === '{' ? new Set() : null);
     } else {
-      i++;
+      stack.pop();
     }
   }
   return null;
+}
+
+/** The index of the quote that ends the string starting at `from` (valid JSON: it exists). */
+function closingQuote(text: string, from: number): number {
+  let end = text.indexOf('"', from);
+  for (;;) {
+    let backslashes = 0;
+    while (text.charCodeAt(end - 1 - backslashes) === 92) backslashes++;
+    if (backslashes % 2 === 0) return end;
+    end = text.indexOf('"', end + 1);
+  }
+}
+
+/**
+ * Strict JSON bodies: Fastify's parser (which refuses `__proto__` and `constructor.prototype`
+ * keys), then no key twice in one object and no nesting deep enough to overflow a validator.
+ */
+export function installStrictJsonParser(fastify: FastifyInstance): void {
+  const parseJson = fastify.getDefaultJsonParser('error', 'error');
+  fastify.removeContentTypeParser('application/json');
+  fastify.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    parseJson(request, body as string, (error, value) => {
+      if (error) return done(error, undefined);
+      const problem = checkJsonText(body as string);
+      if (problem === null) return done(null, value);
+      done(
+        new InvalidInputError(
+          'duplicateKey' in problem
+            ? `The JSON body has the key "${problem.duplicateKey}" twice in one object; send each key once.`
+            : `The JSON body is nested deeper than ${MAX_JSON_DEPTH} levels; flatten it.`,
+        ),
+        undefined,
+      );
+    });
+  });
 }
