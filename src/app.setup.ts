@@ -13,6 +13,7 @@ import { PinoLoggerService } from './common/pino-logger.service';
 import { PROBLEM_CONTENT_TYPE } from './common/problem-details';
 import { ProblemDetailsFilter, sendProblem } from './common/problem-details.filter';
 import { installResponseHeaders } from './common/response-headers';
+import { classifyRoutes, routeClassOf } from './common/route-class';
 import { SERVICE_VERSION } from './common/service-info';
 import { installStrictJsonParser } from './common/strict-json';
 import { createValidationPipe } from './common/validation.pipe';
@@ -92,11 +93,12 @@ export async function configureApp(app: NestFastifyApplication, config: AppConfi
   app.useGlobalPipes(createValidationPipe());
 
   // Body limits per route class: datasets are large, predictions moderate, the rest small.
+  classifyRoutes(fastify);
   fastify.addHook('onRoute', (route) => {
     if (route.bodyLimit !== undefined) return;
-    if (route.url.startsWith('/v1/datasets')) route.bodyLimit = config.bodyLimits.dataset;
-    else if (route.url.endsWith('/predict') || route.url.endsWith('/infer'))
-      route.bodyLimit = config.bodyLimits.predict;
+    const routeClass = routeClassOf(route.url);
+    if (routeClass === 'dataset') route.bodyLimit = config.bodyLimits.dataset;
+    else if (routeClass === 'predict') route.bodyLimit = config.bodyLimits.predict;
     else route.bodyLimit = config.bodyLimits.default;
   });
   installStrictJsonParser(fastify);

@@ -34,10 +34,6 @@ const WINDOW_MS = 60_000;
 /** Keys whose counters are kept; the least recently seen are forgotten beyond it. */
 const TRACKED_KEYS = 10_000;
 
-function isPrediction(url: string): boolean {
-  return url.endsWith('/predict') || url.endsWith('/infer');
-}
-
 /**
  * Per-key rate limits by route class, counted in @fastify/rate-limit's stores (fixed one-minute
  * windows): `429` with `Retry-After` and the IETF draft `RateLimit-*` headers. The plugin's own
@@ -52,10 +48,9 @@ export function installRateLimits(fastify: FastifyInstance, options: RateLimitOp
   const store = new LocalStore(false, false, TRACKED_KEYS);
 
   fastify.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done) => {
-    const url = request.routeOptions.url;
     const actor = request.actor;
-    if (!actor || url === undefined) return done();
-    const prediction = isPrediction(url);
+    if (!actor) return done();
+    const prediction = request.routeOptions.config.routeClass === 'predict';
     const max = prediction ? predictPerMinute : managementPerMinute;
     if (max === 0) return done();
     const key = `${prediction ? 'p' : 'm'}:${actor.keyId ?? actor.name}`;

@@ -62,10 +62,8 @@ export const API_HEADERS = helmetHeaders({
 /** The request id and the security headers, in one hook: each hook costs on the hot path. */
 export function installResponseHeaders(fastify: FastifyInstance): void {
   fastify.addHook('onRequest', (request, reply, done) => {
-    const url = request.routeOptions.url;
-    void reply
-      .header('x-request-id', request.id)
-      .headers(url !== undefined && url.startsWith('/docs') ? DOCS_HEADERS : API_HEADERS);
+    const docs = request.routeOptions.config.routeClass === 'docs';
+    void reply.header('x-request-id', request.id).headers(docs ? DOCS_HEADERS : API_HEADERS);
     done();
   });
 }

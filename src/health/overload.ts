@@ -1,5 +1,5 @@
 import underPressure from '@fastify/under-pressure';
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../common/errors';
 
 /** 503 with Retry-After: the service sheds load rather than queue without limit. */
@@ -18,9 +18,13 @@ export interface OverloadOptions {
   maxInFlight: number;
 }
 
-/** Probes and scrapes are answered even under pressure, so Kubernetes and Prometheus see it. */
-function isExempt(url: string | undefined): boolean {
-  return url === undefined || url.startsWith('/health/') || url === '/metrics';
+/**
+ * Probes and scrapes are answered even under pressure, so Kubernetes and Prometheus see it, and
+ * so are unmatched URLs (a 404 costs nothing).
+ */
+function isExempt(request: FastifyRequest): boolean {
+  const routeClass = request.routeOptions.config.routeClass;
+  return routeClass === undefined || routeClass === 'probe';
 }
 
 /**
@@ -48,7 +52,7 @@ export async function installOverloadProtection(
       retryAfter: RETRY_AFTER_SECONDS,
       // Returning nothing lets the request through; a rejected promise sheds it.
       pressureHandler: (request, reply, type, value) => {
-        if (isExempt(request.routeOptions.url)) return;
+        if (isExempt(request)) return;
         return Promise.reject(shed(reply, `${type} ${Math.round(Number(value))} ms`));
       },
     });
@@ -59,7 +63,7 @@ export async function installOverloadProtection(
       inFlight--;
     };
     fastify.addHook('onRequest', (request, reply, done) => {
-      if (isExempt(request.routeOptions.url)) return done();
+      if (isExempt(request)) return done();
       if (inFlight >= options.maxInFlight) {
         return done(shed(reply, `${inFlight} requests in flight, at most ${options.maxInFlight}`));
       }
