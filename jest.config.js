@@ -10,6 +10,23 @@ const tsJest = {
   ],
 };
 
+const e2e = {
+  testEnvironment: 'node',
+  rootDir: __dirname,
+  roots: ['<rootDir>/test'],
+  testMatch: ['**/*.e2e-spec.ts'],
+  transform: tsJest,
+};
+
+// The e2e suite runs a second time on PostgreSQL when TEST_DATABASE_URL names a server
+// (.ci/run always sets it); without it that project is left out, and we say so.
+const postgres = process.env.TEST_DATABASE_URL;
+if (!postgres) {
+  process.stderr.write(
+    'jest: SKIPPED the e2e-postgres project (the whole e2e suite on PostgreSQL): TEST_DATABASE_URL is not set.\n',
+  );
+}
+
 module.exports = {
   // A project-level testTimeout is ignored; end-to-end tests boot real services and need more than 5 s.
   testTimeout: 60000,
@@ -18,17 +35,19 @@ module.exports = {
       displayName: 'unit',
       testEnvironment: 'node',
       rootDir: __dirname,
-      roots: ['<rootDir>/src', '<rootDir>/migrations'],
+      roots: ['<rootDir>/src', '<rootDir>/migrations', '<rootDir>/test/deploy'],
       testMatch: ['**/*.spec.ts'],
       transform: tsJest,
     },
-    {
-      displayName: 'e2e',
-      testEnvironment: 'node',
-      rootDir: __dirname,
-      roots: ['<rootDir>/test'],
-      testMatch: ['**/*.e2e-spec.ts'],
-      transform: tsJest,
-    },
+    { displayName: 'e2e', ...e2e },
+    ...(postgres
+      ? [
+          {
+            displayName: 'e2e-postgres',
+            ...e2e,
+            setupFilesAfterEnv: ['<rootDir>/test/support/postgres-project.ts'],
+          },
+        ]
+      : []),
   ],
 };

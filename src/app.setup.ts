@@ -9,6 +9,7 @@ import { installAccessControl } from './auth/access-control';
 import { API_KEY_SCHEME, BEARER_SCHEME } from './auth/access.decorator';
 import { ApiKeysService } from './auth/api-keys.service';
 import { installRateLimits } from './auth/rate-limits';
+import { RedisService } from './cluster/redis.service';
 import { PinoLoggerService } from './common/pino-logger.service';
 import { PROBLEM_CONTENT_TYPE } from './common/problem-details';
 import { ProblemDetailsFilter, sendProblem } from './common/problem-details.filter';
@@ -119,7 +120,9 @@ export async function configureApp(app: NestFastifyApplication, config: AppConfi
   installAccessControl(fastify, app.get(ApiKeysService), {
     metricsRequireKey: config.security.metricsRequireKey,
   });
-  installRateLimits(fastify, config.security.rateLimits);
+  // Replicas count together in Redis; alone, the counters stay in this process.
+  const redis = app.get(RedisService);
+  installRateLimits(fastify, config.security.rateLimits, redis.enabled ? redis.client() : null);
   await installCors(fastify, config);
   fastify.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched';

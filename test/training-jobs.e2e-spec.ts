@@ -1,7 +1,8 @@
 import { DataSource } from 'typeorm';
 import { buildDataSourceOptions } from '../src/database/data-source-options';
-import * as path from 'node:path';
+import { TrainingJob } from '../src/training/training-job.entity';
 import { lineDataset } from './support/fixtures';
+import { prepareDatabase } from './support/test-database';
 import {
   authHeaders,
   makeDataDir,
@@ -133,20 +134,25 @@ describe('training jobs', () => {
 
     // Simulate a crash: one job frozen in "running", one still "queued", as a dead process leaves them.
     const dataSource = new DataSource(
-      buildDataSourceOptions({
-        database: { type: 'sqlite', path: path.join(dataDir, 'modeldock.sqlite') },
-      }),
+      buildDataSourceOptions({ database: await prepareDatabase(dataDir) }),
     );
     await dataSource.initialize();
-    const row = await dataSource.query('SELECT * FROM training_jobs WHERE id = ?', [first.body.id]);
-    const copy = (id: string, status: string) =>
-      dataSource.query(
-        `INSERT INTO training_jobs SELECT ?, model_name, dataset_id, target, features, algorithm, hyperparameters,
-           validation_split, seed, alias, description, tags, ?, 0, '[]', NULL, NULL, NULL, created_at, NULL, NULL,
-           created_by, created_by_role
-         FROM training_jobs WHERE id = ?`,
-        [id, status, row[0].id],
-      );
+    const jobs = dataSource.getRepository(TrainingJob);
+    const finished = await jobs.findOneByOrFail({ id: first.body.id });
+    const copy = (id: string, status: 'running' | 'queued') =>
+      jobs.insert({
+        ...finished,
+        id,
+        status,
+        progress: 0,
+        lossHistory: [],
+        metrics: null,
+        modelVersion: null,
+        error: null,
+        startedAt: status === 'running' ? new Date() : null,
+        finishedAt: null,
+        attempts: status === 'running' ? 1 : 0,
+      });
     await copy('11111111-1111-4111-8111-111111111111', 'running');
     await copy('22222222-2222-4222-8222-222222222222', 'queued');
     await dataSource.destroy();

@@ -28,13 +28,13 @@ export class ApiKey {
   @Column({ name: 'created_by', type: 'varchar', length: 128, nullable: true })
   createdBy: string | null;
 
-  @Column({ name: 'last_used_at', type: 'datetime', nullable: true })
+  @Column({ name: 'last_used_at', type: Date, nullable: true })
   lastUsedAt: Date | null;
 
-  @Column({ name: 'expires_at', type: 'datetime', nullable: true })
+  @Column({ name: 'expires_at', type: Date, nullable: true })
   expiresAt: Date | null;
 
   /** Revoked keys stay for the audit trail; they never authenticate again. */
-  @Column({ name: 'revoked_at', type: 'datetime', nullable: true })
+  @Column({ name: 'revoked_at', type: Date, nullable: true })
   revokedAt: Date | null;
 }

@@ -1,9 +1,17 @@
-import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  OnApplicationBootstrap,
+  OnModuleDestroy,
+  OnModuleInit,
+} from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { hash as oneShotHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { IsNull, Repository } from 'typeorm';
+import { IsNull, MoreThan, Repository } from 'typeorm';
+import { ClusterEventsService } from '../cluster/cluster-events.service';
 import { InvalidInputError, NotFoundError, UnauthorizedError } from '../common/errors';
 import { NAME_PATTERN, NAME_RULE } from '../common/names';
 import { Page } from '../common/pagination';
@@ -40,7 +48,7 @@ function newKey(): { key: string; prefix: string } {
  * comparison; the database holds hashes only.
  */
 @Injectable()
-export class ApiKeysService implements OnModuleInit {
+export class ApiKeysService implements OnModuleInit, OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('ApiKeys');
   /** Active keys by prefix, with their hash as bytes (compared on every request). */
   private readonly byPrefix = new Map<string, { key: ApiKey; hash: Buffer }>();
@@ -51,11 +59,37 @@ export class ApiKeysService implements OnModuleInit {
    */
   private readonly verified = new Map<string, { key: ApiKey; hash: Buffer } | 'bootstrap'>();
   private readonly lastUsedWritten = new Map<string, number>();
+  private recheckTimer: NodeJS.Timeout | undefined;
 
   constructor(
     @InjectRepository(ApiKey) private readonly keys: Repository<ApiKey>,
     @Inject(appConfig.KEY) private readonly config: AppConfig,
+    private readonly cluster: ClusterEventsService,
   ) {}
+
+  /**
+   * With other replicas: a key revoked there is forgotten here at once (pub/sub), and revocations
+   * are re-read every CLUSTER_RECHECK_MS in case a message was lost.
+   */
+  onApplicationBootstrap(): void {
+    if (!this.cluster.distributed) return;
+    this.cluster.subscribe('api-keys.revoked', ({ prefix }) => this.forget(prefix));
+    let since = new Date();
+    this.recheckTimer = setInterval(() => {
+      // A minute's overlap covers clocks that differ between replicas.
+      const from = new Date(since.getTime() - 60_000);
+      since = new Date();
+      this.keys
+        .find({ where: { revokedAt: MoreThan(from) }, select: { prefix: true } })
+        .then((revoked) => revoked.forEach(({ prefix }) => this.forget(prefix)))
+        .catch((error: unknown) => this.logger.warn(`re-checking revocations: ${String(error)}`));
+    }, this.config.cluster.recheckMs);
+    this.recheckTimer.unref();
+  }
+
+  onModuleDestroy(): void {
+    clearInterval(this.recheckTimer);
+  }
 
   async onModuleInit(): Promise<void> {
     this.bootstrapHash = sha256(this.bootstrapKey());
@@ -166,8 +200,9 @@ export class ApiKeysService implements OnModuleInit {
     if (!key) throw new NotFoundError(`There is no active API key ${id}.`);
     key.revokedAt = new Date();
     await this.keys.update({ id }, { revokedAt: key.revokedAt });
-    this.byPrefix.delete(key.prefix);
+    this.forget(key.prefix);
     this.logger.log(`API key ${key.prefix} (${key.name}) revoked by ${actor.name}`);
+    await this.cluster.publish('api-keys.revoked', { prefix: key.prefix });
   }
 
   /** A key created by another process, or revoked there: the database is the authority. */
@@ -175,6 +210,11 @@ export class ApiKeysService implements OnModuleInit {
     const key = await this.keys.findOneBy({ prefix });
     if (key && !key.revokedAt) this.remember(key);
     return key;
+  }
+
+  /** The next request with this key reads it from the database again. */
+  private forget(prefix: string): void {
+    this.byPrefix.delete(prefix);
   }
 
   private remember(key: ApiKey): void {

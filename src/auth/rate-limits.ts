@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type Redis from 'ioredis';
 import { AppError } from '../common/errors';
 
 export class TooManyRequestsError extends AppError {
@@ -17,7 +18,7 @@ export interface RateLimitOptions {
 interface CounterStore {
   incr(
     key: string,
-    callback: (error: Error | null, result: { current: number; ttl: number }) => void,
+    callback: (error: Error | null, result: { current: number; ttl: number } | null) => void,
     timeWindowMs: number,
     max: number,
   ): void;
@@ -27,8 +28,16 @@ type LocalStoreClass = new (
   exponentialBackoff: boolean,
   cacheSize: number,
 ) => CounterStore;
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+type RedisStoreClass = new (
+  continueExceeding: boolean,
+  exponentialBackoff: boolean,
+  redis: Redis,
+  keyPrefix: string,
+) => CounterStore;
+/* eslint-disable @typescript-eslint/no-require-imports */
 const LocalStore = require('@fastify/rate-limit/store/LocalStore') as LocalStoreClass;
+const RedisStore = require('@fastify/rate-limit/store/RedisStore') as RedisStoreClass;
+/* eslint-enable @typescript-eslint/no-require-imports */
 
 const WINDOW_MS = 60_000;
 /** Keys whose counters are kept; the least recently seen are forgotten beyond it. */
@@ -40,12 +49,19 @@ const TRACKED_KEYS = 10_000;
  * hook awaits four promises per request, which cost more than a prediction here; this hook calls
  * the store's callback API, synchronous for the in-process store. It runs after the access
  * check, so the key is known. Management responses always carry `RateLimit-*`; predictions only
- * when refused, to keep the hot path's responses small.
+ * when refused, to keep the hot path's responses small. With `redis`, every replica counts in the
+ * same Redis keys (the store's Lua script: one round trip per request).
  */
-export function installRateLimits(fastify: FastifyInstance, options: RateLimitOptions): void {
+export function installRateLimits(
+  fastify: FastifyInstance,
+  options: RateLimitOptions,
+  redis: Redis | null,
+): void {
   const { predictPerMinute, managementPerMinute } = options;
   if (predictPerMinute === 0 && managementPerMinute === 0) return;
-  const store = new LocalStore(false, false, TRACKED_KEYS);
+  const store = redis
+    ? new RedisStore(false, false, redis, 'modeldock:rate-limit:')
+    : new LocalStore(false, false, TRACKED_KEYS);
 
   fastify.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done) => {
     const actor = request.actor;
@@ -56,9 +72,10 @@ export function installRateLimits(fastify: FastifyInstance, options: RateLimitOp
     const key = `${prediction ? 'p' : 'm'}:${actor.keyId ?? actor.name}`;
     store.incr(
       key,
-      (error, { current, ttl } = { current: 0, ttl: 0 }) => {
+      (error, result) => {
         // A store that cannot count (Redis down) lets requests through rather than refuse all.
-        if (error) return done();
+        if (error || !result) return done();
+        const { current, ttl } = result;
         const resetSeconds = Math.max(1, Math.ceil(ttl / 1000));
         const exceeded = current > max;
         if (exceeded || !prediction) {

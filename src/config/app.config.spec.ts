@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { ConfigError, loadAppConfig } from './app.config';
+import { ConfigError, loadAppConfig, redactUrl } from './app.config';
 
 describe('loadAppConfig', () => {
   it('defaults to port 3000 and a SQLite file under ./data', () => {
@@ -14,10 +14,39 @@ describe('loadAppConfig', () => {
   });
 
   it('puts the database in DATA_DIR and accepts DATABASE_URL=sqlite:<path>', () => {
-    expect(loadAppConfig({ DATA_DIR: '/tmp/md' }).database.path).toBe('/tmp/md/modeldock.sqlite');
-    expect(loadAppConfig({ DATABASE_URL: 'sqlite:/var/lib/md.db' }).database.path).toBe(
-      '/var/lib/md.db',
-    );
+    expect(loadAppConfig({ DATA_DIR: '/tmp/md' }).database).toEqual({
+      type: 'sqlite',
+      path: '/tmp/md/modeldock.sqlite',
+    });
+    expect(loadAppConfig({ DATABASE_URL: 'sqlite:/var/lib/md.db' }).database).toEqual({
+      type: 'sqlite',
+      path: '/var/lib/md.db',
+    });
+  });
+
+  it('accepts a PostgreSQL URL and an optional schema', () => {
+    const url = 'postgres://modeldock:secret@db:5432/modeldock';
+    expect(loadAppConfig({ DATABASE_URL: url }).database).toEqual({
+      type: 'postgres',
+      url,
+      schema: undefined,
+    });
+    expect(
+      loadAppConfig({ DATABASE_URL: 'postgresql://db/md', DATABASE_SCHEMA: 'tenant_a' }).database,
+    ).toEqual({ type: 'postgres', url: 'postgresql://db/md', schema: 'tenant_a' });
+  });
+
+  it('reads REDIS_URL and the settings of training at scale', () => {
+    const config = loadAppConfig({ REDIS_URL: 'redis://cache:6379', TRAINING_JOB_ATTEMPTS: '1' });
+    expect(config.redis).toEqual({ url: 'redis://cache:6379' });
+    expect(config.training.attempts).toBe(1);
+    expect(loadAppConfig({}).redis).toBeNull();
+    expect(loadAppConfig({}).training).toMatchObject({ attempts: 2, workerLockMs: 30000 });
+  });
+
+  it('redacts the password of a URL', () => {
+    expect(redactUrl('postgres://md:s3cret@db:5432/x')).toBe('postgres://md:***@db:5432/x');
+    expect(redactUrl('redis://cache:6379')).toBe('redis://cache:6379');
   });
 
   it.each([
@@ -26,6 +55,9 @@ describe('loadAppConfig', () => {
     [{ LOG_LEVEL: 'loud' }, /LOG_LEVEL/],
     [{ TRAINING_CONCURRENCY: '0' }, /TRAINING_CONCURRENCY/],
     [{ DATABASE_URL: 'mysql://db/x' }, /DATABASE_URL/],
+    [{ DATABASE_URL: 'postgres://db/x', DATABASE_SCHEMA: 'Robert; DROP' }, /DATABASE_SCHEMA/],
+    [{ REDIS_URL: 'localhost:6379' }, /REDIS_URL/],
+    [{ TRAINING_JOB_ATTEMPTS: '0' }, /TRAINING_JOB_ATTEMPTS/],
     [{ MODELDOCK_ADMIN_KEY: 'too-short' }, /MODELDOCK_ADMIN_KEY must be at least 32/],
     [
       { MODELDOCK_ADMIN_KEY: 'a key with spaces that is long enough to pass' },

@@ -16,11 +16,25 @@ export interface AppConfig {
   port: number;
   host: string;
   dataDir: string;
-  database: { type: 'sqlite'; path: string };
+  database: DatabaseConfig;
+  /** REDIS_URL: training jobs go to a BullMQ queue run by `npm run start:worker`, replicas share
+   * rate limits and hear of each other's changes. Unset: everything stays in this process. */
+  redis: { url: string } | null;
   logLevel: LogLevel;
   /** Request body limits in bytes, per route class. */
   bodyLimits: { default: number; dataset: number; predict: number };
-  training: { concurrency: number; progressWriteIntervalMs: number };
+  training: {
+    concurrency: number;
+    progressWriteIntervalMs: number;
+    /** How many workers may start a job whose worker died (1: never retried, marked failed). */
+    attempts: number;
+    /** A worker that has not renewed a job's lock for this long is presumed dead (BullMQ's lock). */
+    workerLockMs: number;
+  };
+  cluster: {
+    /** Safety net under Redis pub/sub: how often a replica re-reads aliases and revoked keys. */
+    recheckMs: number;
+  };
   prediction: { maxRows: number; predictorCacheSize: number };
   metrics: { maxModelLabels: number };
   security: {
@@ -36,6 +50,9 @@ export interface AppConfig {
   overload: { maxEventLoopDelayMs: number; maxInFlight: number };
   shutdown: { graceMs: number; drainDelayMs: number };
 }
+
+export type DatabaseConfig =
+  { type: 'sqlite'; path: string } | { type: 'postgres'; url: string; schema: string | undefined };
 
 export const MIN_ADMIN_KEY_LENGTH = 32;
 
@@ -53,7 +70,12 @@ function integer(env: Env, name: string, fallback: number, min: number, max: num
   return value;
 }
 
-function databaseFrom(env: Env, dataDir: string): AppConfig['database'] {
+/** The URL without its password, for messages and logs. */
+export function redactUrl(url: string): string {
+  return url.replace(/\/\/([^:/@]*):[^@]*@/, '//$1:***@');
+}
+
+function databaseFrom(env: Env, dataDir: string): DatabaseConfig {
   const url = env.DATABASE_URL?.trim();
   if (!url) return { type: 'sqlite', path: path.join(dataDir, 'modeldock.sqlite') };
   if (url.startsWith('sqlite:')) {
@@ -64,9 +86,30 @@ function databaseFrom(env: Env, dataDir: string): AppConfig['database'] {
       );
     return { type: 'sqlite', path: path.resolve(file) };
   }
+  if (/^postgres(ql)?:\/\//.test(url)) {
+    const schema = env.DATABASE_SCHEMA?.trim() || undefined;
+    if (schema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) {
+      throw new ConfigError(
+        `DATABASE_SCHEMA must be a lower-case PostgreSQL identifier (letters, digits, _); got "${schema}".`,
+      );
+    }
+    return { type: 'postgres', url, schema };
+  }
+  // Never echo credentials: keep only what follows the last @.
   throw new ConfigError(
-    `DATABASE_URL must be sqlite:<path> (PostgreSQL support is not available yet); got "${url.split('@').pop()}".`,
+    `DATABASE_URL must be sqlite:<path> or postgres://user:password@host:5432/database; got "${url.split('@').pop()}".`,
   );
+}
+
+function redisFrom(env: Env): AppConfig['redis'] {
+  const url = env.REDIS_URL?.trim();
+  if (!url) return null;
+  if (!/^rediss?:\/\/[^\s]+$/.test(url)) {
+    throw new ConfigError(
+      `REDIS_URL must look like redis://host:6379 (or rediss:// for TLS); got "${url.split('@').pop()}".`,
+    );
+  }
+  return { url };
 }
 
 function boolean(env: Env, name: string, fallback: boolean): boolean {
@@ -117,6 +160,7 @@ export function loadAppConfig(env: Env): AppConfig {
     host: env.HOST?.trim() || '0.0.0.0',
     dataDir,
     database: databaseFrom(env, dataDir),
+    redis: redisFrom(env),
     logLevel,
     bodyLimits: {
       default: integer(env, 'BODY_LIMIT_BYTES', 1 * MiB, 1024, 1024 * MiB),
@@ -126,7 +170,10 @@ export function loadAppConfig(env: Env): AppConfig {
     training: {
       concurrency: integer(env, 'TRAINING_CONCURRENCY', 1, 1, 64),
       progressWriteIntervalMs: integer(env, 'TRAINING_PROGRESS_INTERVAL_MS', 500, 10, 60000),
+      attempts: integer(env, 'TRAINING_JOB_ATTEMPTS', 2, 1, 10),
+      workerLockMs: integer(env, 'TRAINING_WORKER_LOCK_MS', 30000, 1000, 600000),
     },
+    cluster: { recheckMs: integer(env, 'CLUSTER_RECHECK_MS', 5000, 100, 600000) },
     prediction: {
       maxRows: integer(env, 'PREDICT_MAX_ROWS', 100000, 1, 10000000),
       predictorCacheSize: integer(env, 'PREDICTOR_CACHE_SIZE', 1000, 1, 1000000),

@@ -7,15 +7,32 @@ import { MIGRATIONS } from '../../migrations';
 
 /** One definition for the app and the TypeORM CLI. Migrations, never `synchronize`. */
 export function buildDataSourceOptions(config: Pick<AppConfig, 'database'>): DataSourceOptions {
-  fs.mkdirSync(path.dirname(config.database.path), { recursive: true });
-  return {
-    type: 'sqlite',
-    database: config.database.path,
+  const common = {
     entities: ENTITIES,
     migrations: MIGRATIONS,
     migrationsRun: true,
     migrationsTransactionMode: 'each',
     synchronize: false,
+  } as const;
+  const database = config.database;
+  if (database.type === 'postgres') {
+    return {
+      ...common,
+      type: 'postgres',
+      url: database.url,
+      schema: database.schema,
+      // Raw SQL (migrations, storage) names tables unqualified: the search path points at the schema.
+      extra: {
+        max: 10,
+        ...(database.schema ? { options: `-c search_path=${database.schema}` } : {}),
+      },
+    };
+  }
+  fs.mkdirSync(path.dirname(database.path), { recursive: true });
+  return {
+    ...common,
+    type: 'sqlite',
+    database: database.path,
     // WAL lets readers (e.g. a backup) work while the service writes.
     enableWAL: true,
     busyTimeout: 5000,

@@ -22,10 +22,6 @@ export class Dataset {
   @Column({ name: 'size_bytes', type: 'integer' })
   sizeBytes: number;
 
-  /** The parsed table in the column codec's binary form; loaded only when asked for. */
-  @Column({ type: 'blob', select: false })
-  content: Buffer;
-
   @CreateDateColumn({ name: 'created_at' })
   createdAt: Date;
 }

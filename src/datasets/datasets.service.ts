@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import { Repository } from 'typeorm';
@@ -8,6 +8,7 @@ import { Page } from '../common/pagination';
 import { summarizeColumn } from './column-stats';
 import { checksumOf, decodeTabularData, encodeTabularData, sliceRows } from './column-codec';
 import { parseCsv, parseRecords, parseRows } from './dataset-parser';
+import { OBJECT_STORAGE, ObjectStorage } from '../storage/object-storage';
 import { Dataset } from './dataset.entity';
 import { DatasetParseError, TabularData } from './tabular-data';
 
@@ -21,7 +22,10 @@ export type DatasetUpload =
 export class DatasetsService {
   private readonly deletionChecks: DatasetDeletionCheck[] = [];
 
-  constructor(@InjectRepository(Dataset) private readonly datasets: Repository<Dataset>) {}
+  constructor(
+    @InjectRepository(Dataset) private readonly datasets: Repository<Dataset>,
+    @Inject(OBJECT_STORAGE) private readonly storage: ObjectStorage,
+  ) {}
 
   addDeletionCheck(check: DatasetDeletionCheck): void {
     this.deletionChecks.push(check);
@@ -39,8 +43,10 @@ export class DatasetsService {
       columns: data.columns.map(summarizeColumn),
       checksum: checksumOf(content),
       sizeBytes: content.length,
-      content,
     });
+    // Contents first: a dataset row always has its contents (a crash in between leaves only an
+    // unreferenced object behind).
+    await this.storage.put(contentKey(dataset.id), content);
     await this.datasets.insert(dataset);
     return this.get(dataset.id);
   }
@@ -64,21 +70,10 @@ export class DatasetsService {
 
   /** The parsed table, decoded from its stored columnar form. */
   async loadData(id: string): Promise<{ dataset: Dataset; data: TabularData }> {
-    const dataset = await this.datasets.findOne({
-      where: { id },
-      select: {
-        id: true,
-        name: true,
-        rowCount: true,
-        columns: true,
-        checksum: true,
-        content: true,
-      },
-    });
-    if (!dataset) {
-      throw new NotFoundError(`Dataset ${id} does not exist. List datasets with GET /v1/datasets.`);
-    }
-    return { dataset, data: decodeTabularData(dataset.content) };
+    const dataset = await this.get(id);
+    const content = await this.storage.get(contentKey(id));
+    if (!content) throw new Error(`the contents of dataset ${id} are missing from storage`);
+    return { dataset, data: decodeTabularData(content) };
   }
 
   async rows(id: string, limit: number, offset: number) {
@@ -99,6 +94,7 @@ export class DatasetsService {
       if (reason) throw new ConflictError(reason);
     }
     await this.datasets.delete({ id });
+    await this.storage.delete(contentKey(id));
   }
 
   private parse(upload: DatasetUpload): { name: string; data: TabularData } {
@@ -149,4 +145,8 @@ export class DatasetsService {
       throw error;
     }
   }
+}
+
+function contentKey(datasetId: string): string {
+  return `datasets/${datasetId}`;
 }

@@ -5,11 +5,12 @@ import {
   HealthIndicatorService,
   TypeOrmHealthIndicator,
 } from '@nestjs/terminus';
+import { RedisService } from '../cluster/redis.service';
 import { MigrationsHealthIndicator } from './migrations.health';
 
 /**
- * Ready to take traffic: the database answers, every migration is applied, the service is not
- * shedding load and not shutting down.
+ * Ready to take traffic: the database answers, every migration is applied, Redis answers (when
+ * REDIS_URL is set), the service is not shedding load and not shutting down.
  */
 @Injectable()
 export class ReadinessService {
@@ -21,6 +22,7 @@ export class ReadinessService {
     private readonly database: TypeOrmHealthIndicator,
     private readonly migrations: MigrationsHealthIndicator,
     private readonly indicators: HealthIndicatorService,
+    private readonly redis: RedisService,
   ) {}
 
   /** Where overload protection says why it sheds requests (null: it does not). */
@@ -51,11 +53,27 @@ export class ReadinessService {
     return this.health.check([
       () => this.database.pingCheck('database', { timeout: 1000 }),
       () => this.migrations.check('migrations'),
+      ...(this.redis.enabled ? [() => this.redisCheck()] : []),
       () => {
         const reason = this.pressure();
         const session = this.indicators.check('load');
         return reason ? session.down({ message: reason }) : session.up();
       },
     ]);
+  }
+
+  private async redisCheck() {
+    const session = this.indicators.check('redis');
+    try {
+      await Promise.race([
+        this.redis.ping(),
+        new Promise((_, reject) =>
+          setTimeout(() => reject(new Error('timeout after 1000 ms')), 1000).unref(),
+        ),
+      ]);
+      return session.up();
+    } catch (error) {
+      return session.down({ message: error instanceof Error ? error.message : String(error) });
+    }
   }
 }

@@ -1,7 +1,16 @@
-import { Injectable } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  OnApplicationBootstrap,
+  OnModuleDestroy,
+} from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { EntityManager, Repository } from 'typeorm';
+import { EntityManager, MoreThan, Repository } from 'typeorm';
+import { ClusterEventsService } from '../cluster/cluster-events.service';
 import { Page } from '../common/pagination';
+import { appConfig, AppConfig } from '../config/app.config';
+import { RegisteredModel } from './registered-model.entity';
 import { ModelEvent, ModelEventAction } from './model-event.entity';
 
 export type EventFields = Partial<
@@ -14,12 +23,35 @@ export type ChangeListener = (model: string) => Promise<void> | void;
 /**
  * The registry's audit trail and its change feed: events are written in the transaction that makes
  * the change; listeners (the prediction cache) hear of a model once that transaction has committed.
+ *
+ * With other replicas (REDIS_URL), a change made here is announced to them, and changes made there
+ * reach the listeners here: at once over pub/sub, and by re-reading the events table every
+ * CLUSTER_RECHECK_MS in case a message was lost.
  */
 @Injectable()
-export class RegistryEventsService {
+export class RegistryEventsService implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger('RegistryEvents');
   private readonly listeners: ChangeListener[] = [];
+  private lastSeenEventId = 0;
+  private recheckTimer: NodeJS.Timeout | undefined;
 
-  constructor(@InjectRepository(ModelEvent) private readonly events: Repository<ModelEvent>) {}
+  constructor(
+    @InjectRepository(ModelEvent) private readonly events: Repository<ModelEvent>,
+    private readonly cluster: ClusterEventsService,
+    @Inject(appConfig.KEY) private readonly config: AppConfig,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    if (!this.cluster.distributed) return;
+    this.cluster.subscribe('registry.changed', ({ model }) => this.notifyListeners(model));
+    this.lastSeenEventId = await this.latestEventId();
+    this.recheckTimer = setInterval(() => void this.recheck(), this.config.cluster.recheckMs);
+    this.recheckTimer.unref();
+  }
+
+  onModuleDestroy(): void {
+    clearInterval(this.recheckTimer);
+  }
 
   async record(
     manager: EntityManager,
@@ -62,6 +94,41 @@ export class RegistryEventsService {
    * loaded the version an alias now points at), so the change is answered only when it is live.
    */
   async changed(model: string): Promise<void> {
+    await this.notifyListeners(model);
+    await this.cluster.publish('registry.changed', { model });
+  }
+
+  private async notifyListeners(model: string): Promise<void> {
     await Promise.all(this.listeners.map((listener) => listener(model)));
+  }
+
+  /** The safety net under pub/sub: models with events newer than the last seen. */
+  private async recheck(): Promise<void> {
+    try {
+      const newer = await this.events.find({
+        where: { id: MoreThan(this.lastSeenEventId) },
+        select: { id: true, modelId: true },
+        order: { id: 'ASC' },
+      });
+      if (newer.length === 0) return;
+      this.lastSeenEventId = newer[newer.length - 1].id;
+      const ids = [...new Set(newer.map((event) => event.modelId))];
+      const models = await this.events.manager.find(RegisteredModel, {
+        where: ids.map((id) => ({ id })),
+        select: { name: true },
+      });
+      for (const { name } of models) await this.notifyListeners(name);
+    } catch (error) {
+      this.logger.warn(`re-checking registry changes failed: ${String(error)}`);
+    }
+  }
+
+  private async latestEventId(): Promise<number> {
+    const [latest] = await this.events.find({
+      select: { id: true },
+      order: { id: 'DESC' },
+      take: 1,
+    });
+    return latest?.id ?? 0;
   }
 }

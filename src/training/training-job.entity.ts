@@ -80,9 +80,13 @@ export class TrainingJob {
   @CreateDateColumn({ name: 'created_at' })
   createdAt: Date;
 
-  @Column({ name: 'started_at', type: 'datetime', nullable: true })
+  /** How many times a runner has claimed the job; a runner's writes name the claim they hold. */
+  @Column({ type: 'integer', default: 0 })
+  attempts: number;
+
+  @Column({ name: 'started_at', type: Date, nullable: true })
   startedAt: Date | null;
 
-  @Column({ name: 'finished_at', type: 'datetime', nullable: true })
+  @Column({ name: 'finished_at', type: Date, nullable: true })
   finishedAt: Date | null;
 }

@@ -1,4 +1,4 @@
-import { Injectable, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { randomInt, randomUUID } from 'node:crypto';
 import { FindOptionsWhere, In, Repository } from 'typeorm';
@@ -11,7 +11,8 @@ import { CreateTrainingJobRequest } from './dto/training-job.dto';
 import { resolveJobHyperparameters } from './hyperparameters';
 import { checkTrainingColumns } from './training-data.checks';
 import { ACTIVE_JOB_STATUSES, JobStatus, TrainingJob } from './training-job.entity';
-import { TrainingRunner } from './training-runner';
+import { MetricsService } from '../metrics/metrics.service';
+import { TRAINING_DISPATCHER, TrainingDispatcher } from './training-dispatcher';
 
 const DEFAULT_VALIDATION_SPLIT = 0.2;
 const MIN_TRAIN_ROWS = 2;
@@ -21,8 +22,9 @@ export class TrainingService implements OnModuleInit {
   constructor(
     @InjectRepository(TrainingJob) private readonly jobs: Repository<TrainingJob>,
     private readonly datasets: DatasetsService,
-    private readonly runner: TrainingRunner,
+    @Inject(TRAINING_DISPATCHER) private readonly dispatcher: TrainingDispatcher,
     private readonly models: ModelsService,
+    private readonly metrics: MetricsService,
   ) {}
 
   onModuleInit(): void {
@@ -34,7 +36,7 @@ export class TrainingService implements OnModuleInit {
     });
   }
 
-  /** Validates the request against its dataset, records the job as queued and wakes the runner. */
+  /** Validates the request against its dataset, records the job as queued and dispatches it. */
   async create(request: CreateTrainingJobRequest, actor: Actor): Promise<TrainingJob> {
     const dataset = await this.datasets.get(request.dataset).catch((error: unknown) => {
       if (error instanceof NotFoundError) {
@@ -80,12 +82,13 @@ export class TrainingService implements OnModuleInit {
       metrics: null,
       modelVersion: null,
       error: null,
+      attempts: 0,
       createdAt: new Date(),
       startedAt: null,
       finishedAt: null,
     });
     await this.jobs.insert(job);
-    this.runner.wake();
+    await this.dispatcher.submitted(job);
     return job;
   }
 
@@ -115,14 +118,24 @@ export class TrainingService implements OnModuleInit {
     return job;
   }
 
+  /**
+   * The row is the authority: it turns cancelled at once, whichever process runs the job, and that
+   * runner's claim is gone, so it can no longer register a version. Then the runner is told to stop.
+   */
   async cancel(id: string): Promise<TrainingJob> {
     const job = await this.get(id);
-    if (!ACTIVE_JOB_STATUSES.includes(job.status)) {
+    const cancelled = await this.jobs.update(
+      { id, status: In(ACTIVE_JOB_STATUSES) },
+      { status: 'cancelled', finishedAt: new Date() },
+    );
+    if (cancelled.affected !== 1) {
+      const now = await this.get(id);
       throw new ConflictError(
-        `Training job ${id} is already ${job.status}; only queued or running jobs can be cancelled.`,
+        `Training job ${id} is already ${now.status}; only queued or running jobs can be cancelled.`,
       );
     }
-    await this.runner.cancel(id);
+    this.metrics.countTrainingJob(job.modelName, 'cancelled');
+    await this.dispatcher.cancelled(id);
     return this.get(id);
   }
 }

@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import * as ts from 'typescript';
 import { authHeaders, HttpResult, TEST_ADMIN_KEY } from './test-app';
+import { databaseEnv } from './test-database';
 
 /**
  * The service as its own process, so a test can SIGKILL it and start it again on the same data.
@@ -199,6 +200,7 @@ async function startOnce(
   options: SpawnOptions,
 ): Promise<ServiceProcess | 'port-taken'> {
   const command = serviceCommand();
+  const database = await databaseEnv(dataDir);
   const spawnedAt = Date.now();
   const child = spawn(process.execPath, command.args, {
     cwd: ROOT,
@@ -210,6 +212,7 @@ async function startOnce(
       HOST: '127.0.0.1',
       LOG_LEVEL: 'silent',
       MODELDOCK_ADMIN_KEY: TEST_ADMIN_KEY,
+      ...database,
       ...options.env,
     },
     stdio: ['ignore', 'ignore', 'pipe'],

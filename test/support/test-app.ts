@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { AppModule } from '../../src/app.module';
 import { configureApp, createFastifyAdapter, NEST_APP_OPTIONS } from '../../src/app.setup';
 import { appConfig } from '../../src/config/app.config';
+import { databaseEnv } from './test-database';
 
 export interface HttpResult<T = any> {
   status: number;
@@ -43,11 +44,15 @@ export function removeDataDir(dataDir: string): void {
   rmSync(dataDir, { recursive: true, force: true });
 }
 
-/** Boots the real AppModule on a SQLite file in `dataDir` and listens on a free port. */
+/**
+ * Boots the real AppModule on `dataDir`'s database (a SQLite file there, or its own schema in the
+ * e2e-postgres project) and listens on a free port.
+ */
 export async function startApp(
   dataDir: string,
-  env: Record<string, string> = {},
+  extraEnv: Record<string, string> = {},
 ): Promise<TestApp> {
+  const env = { ...(await databaseEnv(dataDir)), ...extraEnv };
   Object.assign(process.env, {
     DATA_DIR: dataDir,
     LOG_LEVEL: 'silent',

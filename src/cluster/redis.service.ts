@@ -1,0 +1,60 @@
+import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
+import Redis from 'ioredis';
+import { appConfig, AppConfig, redactUrl } from '../config/app.config';
+
+/**
+ * The Redis connections of this process when REDIS_URL is set (none otherwise): one for commands
+ * (counters, publishing, BullMQ's queue) and one held by subscriptions, as Redis requires.
+ */
+@Injectable()
+export class RedisService implements OnModuleDestroy {
+  private readonly logger = new Logger('Redis');
+  private readonly url: string | undefined;
+  private readonly opened: Redis[] = [];
+  private commands: Redis | undefined;
+
+  constructor(@Inject(appConfig.KEY) config: AppConfig) {
+    this.url = config.redis?.url;
+  }
+
+  get enabled(): boolean {
+    return this.url !== undefined;
+  }
+
+  /** The shared command connection. */
+  client(): Redis {
+    this.commands ??= this.open('commands');
+    return this.commands;
+  }
+
+  /**
+   * A new connection of its own (a subscriber, or BullMQ's blocking worker connection).
+   * `maxRetriesPerRequest: null` is what BullMQ requires: commands wait for a reconnect.
+   */
+  open(purpose: string): Redis {
+    if (!this.url) throw new Error('REDIS_URL is not set');
+    const connection = new Redis(this.url, { maxRetriesPerRequest: null, lazyConnect: false });
+    // ioredis reconnects on its own; say so once per outage, without the password.
+    let down = false;
+    connection.on('error', (error: Error) => {
+      if (down) return;
+      down = true;
+      this.logger.warn(`${purpose} connection to ${redactUrl(this.url ?? '')}: ${error.message}`);
+    });
+    connection.on('ready', () => {
+      if (down) this.logger.log(`${purpose} connection to Redis is back`);
+      down = false;
+    });
+    this.opened.push(connection);
+    return connection;
+  }
+
+  /** Round trip for readiness: resolves when Redis answers PING. */
+  async ping(): Promise<void> {
+    await this.client().ping();
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await Promise.allSettled(this.opened.map((connection) => connection.quit()));
+  }
+}

@@ -1,0 +1,300 @@
+import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import * as path from 'node:path';
+import { MessageChannel, MessagePort } from 'node:worker_threads';
+import { Piscina } from 'piscina';
+import { In, Repository } from 'typeorm';
+import { appConfig, AppConfig } from '../config/app.config';
+import { DatasetsService } from '../datasets/datasets.service';
+import { MetricsService } from '../metrics/metrics.service';
+import { Algorithm, Hyperparameters, TrainingProgress, TrainingResult } from '../ml';
+import { ModelsService } from '../models/models.service';
+import { TrainingJob } from './training-job.entity';
+import type { TrainingOutcome, TrainingTask } from './training.worker';
+
+const MAX_LIVE_LOSS_POINTS = 1000;
+
+/** How a claimed run ended. `lost`: the job was cancelled, or another runner took it over. */
+export type RunEnd = 'succeeded' | 'failed' | 'cancelled' | 'handed-back' | 'lost';
+
+/** Why a run is aborted: a user's cancel, or this process stopping (the job goes back). */
+export const CANCELLED = 'cancelled';
+export const SHUTDOWN = 'shutdown';
+
+/** Compiled code runs training.worker.js; under ts-jest/ts-node the .ts file needs a loader. */
+function workerOptions(): { filename: string; execArgv?: string[] } {
+  const compiled = path.extname(__filename) === '.js';
+  const filename = path.join(__dirname, `training.worker${compiled ? '.js' : '.ts'}`);
+  return compiled
+    ? { filename }
+    : { filename, execArgv: ['--require', 'ts-node/register/transpile-only'] };
+}
+
+/** Thrown inside the registration transaction when the claim is gone: nothing is registered. */
+class ClaimLost extends Error {}
+
+/**
+ * Runs one claimed training job in a worker thread, whichever process holds it: the embedded
+ * runner (the jobs table as the queue) or a BullMQ worker process.
+ *
+ * A claim is the job's `attempts` number at the moment a runner moved it to running. Every write a
+ * run makes (progress, success, failure) is conditional on the job still being `running` under
+ * that claim, so a job cancelled meanwhile, or taken over after its runner was presumed dead, is
+ * never registered twice and never overwritten by a stale runner.
+ */
+@Injectable()
+export class TrainingExecutor implements OnApplicationShutdown {
+  private readonly logger = new Logger('Training');
+  private readonly pool: Piscina<TrainingTask, TrainingOutcome>;
+  private stopping = false;
+
+  constructor(
+    @InjectRepository(TrainingJob) private readonly jobs: Repository<TrainingJob>,
+    private readonly datasets: DatasetsService,
+    private readonly models: ModelsService,
+    private readonly metrics: MetricsService,
+    @Inject(appConfig.KEY) private readonly config: AppConfig,
+  ) {
+    this.pool = new Piscina({
+      ...workerOptions(),
+      minThreads: 0,
+      maxThreads: config.training.concurrency,
+      idleTimeout: 60_000,
+    });
+  }
+
+  /** After every runner has stopped its runs (their onModuleDestroy). */
+  async onApplicationShutdown(): Promise<void> {
+    this.stopping = true;
+    await this.pool.destroy();
+  }
+
+  /**
+   * Moves the job to running under a new claim, if it is still as `seen` (queued, or running
+   * under a claim whose runner is gone). Null: someone else changed it first.
+   */
+  async claim(seen: TrainingJob): Promise<TrainingJob | null> {
+    const claimed = {
+      status: 'running' as const,
+      attempts: seen.attempts + 1,
+      startedAt: new Date(),
+      progress: 0,
+      lossHistory: [],
+    };
+    const result = await this.jobs.update(
+      { id: seen.id, status: seen.status, attempts: seen.attempts },
+      claimed,
+    );
+    return result.affected === 1 ? { ...seen, ...claimed } : null;
+  }
+
+  /** Marks an active job failed without running it (its runners kept dying, or this one did). */
+  async failUnclaimed(job: TrainingJob, error: string): Promise<void> {
+    const result = await this.jobs.update(
+      { id: job.id, status: In(['queued', 'running']), attempts: job.attempts },
+      { status: 'failed', error, finishedAt: new Date() },
+    );
+    if (result.affected === 1) this.metrics.countTrainingJob(job.modelName, 'failed');
+  }
+
+  async execute(job: TrainingJob, signal: AbortSignal): Promise<RunEnd> {
+    const { port1, port2 } = new MessageChannel();
+    const lost = new AbortController();
+    const progress = this.trackProgress(job, port1, () => lost.abort(new Error('lost')));
+    const both = AbortSignal.any([signal, lost.signal]);
+    const started = performance.now();
+    try {
+      const { dataset, data } = await this.datasets.loadData(job.datasetId);
+      const loaded = performance.now();
+      const columns = new Map(data.columns.map((column) => [column.name, column]));
+      const column = (name: string) => {
+        const found = columns.get(name);
+        if (!found) throw new Error(`column ${name} is missing from dataset ${dataset.id}`);
+        return found;
+      };
+      const task: TrainingTask = {
+        input: {
+          algorithm: job.algorithm as Algorithm,
+          features: job.features.map(column),
+          target: column(job.target),
+          hyperparameters: job.hyperparameters as unknown as Hyperparameters,
+          validationSplit: job.validationSplit,
+          seed: job.seed,
+        },
+        progressPort: port2,
+      };
+      // Move the numeric columns to the worker instead of copying them (hundreds of MB on big
+      // datasets); the decoded arrays each own their buffer and are not used here again.
+      const buffers = new Set<ArrayBuffer>();
+      for (const input of [task.input.target, ...task.input.features]) {
+        if (input.type === 'number') buffers.add(input.values.buffer as ArrayBuffer);
+      }
+      const outcome = await this.pool.run(task, {
+        transferList: [port2, ...buffers],
+        signal: both,
+      });
+      await progress.stop();
+      const timings = {
+        loadMs: Math.round(loaded - started),
+        trainMs: Math.round(performance.now() - loaded),
+      };
+      if (outcome.ok) return await this.succeed(job, dataset, outcome.result, timings);
+      return await this.fail(
+        job,
+        outcome.userError ? outcome.message : `internal error: ${outcome.message}`,
+      );
+    } catch (error) {
+      await progress.stop();
+      if (lost.signal.aborted) return 'lost';
+      // `stopping` too: a task the pool drops at shutdown goes back to the queue, not broken.
+      if (signal.aborted || this.stopping) {
+        const reason = signal.reason instanceof Error ? signal.reason.message : '';
+        // Counted by the cancel itself, which already wrote the row.
+        if (reason === CANCELLED) return 'cancelled';
+        return (await this.handBack(job)) ? 'handed-back' : 'lost';
+      }
+      this.logger.error(
+        `training job ${job.id} crashed: ${error instanceof Error ? error.stack : String(error)}`,
+      );
+      return this.fail(
+        job,
+        `internal error: ${error instanceof Error ? error.message : String(error)}`,
+      );
+    } finally {
+      port1.close();
+    }
+  }
+
+  /**
+   * Keeps the live loss curve and writes progress at most every TRAINING_PROGRESS_INTERVAL_MS.
+   * A write that finds the claim gone (cancelled elsewhere) stops the run: `onLost`.
+   */
+  private trackProgress(job: TrainingJob, port: MessagePort, onLost: () => void) {
+    const lossHistory: number[] = [];
+    let latest: TrainingProgress | null = null;
+    let writing: Promise<unknown> = Promise.resolve();
+    port.on('message', (message: TrainingProgress) => {
+      latest = message;
+      lossHistory.push(message.loss);
+      // Halve the resolution rather than grow without bound on long runs.
+      if (lossHistory.length > MAX_LIVE_LOSS_POINTS) {
+        const kept = lossHistory.filter((_, i) => i % 2 === 0);
+        lossHistory.splice(0, lossHistory.length, ...kept);
+      }
+    });
+    const timer = setInterval(() => {
+      if (!latest) return;
+      const { epoch, epochs } = latest;
+      latest = null;
+      writing = this.jobs
+        .update(
+          { id: job.id, status: 'running', attempts: job.attempts },
+          { progress: Math.min(epoch / epochs, 0.99), lossHistory: [...lossHistory] },
+        )
+        .then((result) => {
+          if (result.affected === 0) onLost();
+        })
+        .catch((error: unknown) =>
+          this.logger.warn(`progress of job ${job.id} not saved: ${String(error)}`),
+        );
+    }, this.config.training.progressWriteIntervalMs);
+    return {
+      stop: async () => {
+        clearInterval(timer);
+        await writing;
+      },
+    };
+  }
+
+  private async succeed(
+    job: TrainingJob,
+    dataset: { id: string; name: string; checksum: string },
+    result: TrainingResult,
+    timings: { loadMs: number; trainMs: number },
+  ): Promise<RunEnd> {
+    const registering = performance.now();
+    const metrics = {
+      train: { ...result.metrics.train },
+      validation: result.metrics.validation && { ...result.metrics.validation },
+    };
+    const artifact = JSON.stringify(result.artifact);
+    try {
+      const version = await this.models.registerVersion(
+        {
+          model: job.modelName,
+          algorithm: job.algorithm,
+          format: result.artifact.format,
+          artifact,
+          inputSchema: result.artifact.inputs,
+          outputSchema: [result.artifact.output],
+          hyperparameters: job.hyperparameters,
+          metrics,
+          lossHistory: result.lossHistory,
+          dataset: { id: dataset.id, name: dataset.name, checksum: dataset.checksum },
+          trainingJobId: job.id,
+          createdBy: `training-job:${job.id}`,
+          // Jobs from before keys existed act as a trainer would.
+          actor: { name: job.createdBy ?? 'unknown', role: job.createdByRole ?? 'trainer' },
+          description: job.description,
+          tags: job.tags,
+          alias: job.alias,
+        },
+        // The job succeeds exactly when its version exists, and only under this run's claim.
+        async (manager, created) => {
+          const claimed = await manager.update(
+            TrainingJob,
+            { id: job.id, status: 'running', attempts: job.attempts },
+            {
+              status: 'succeeded',
+              progress: 1,
+              lossHistory: result.lossHistory,
+              metrics,
+              modelVersion: created.version,
+              finishedAt: new Date(),
+            },
+          );
+          if (claimed.affected !== 1) throw new ClaimLost();
+        },
+      );
+      this.metrics.countTrainingJob(job.modelName, 'succeeded');
+      // Where the time went: reading the dataset, the worker's training, the registry transaction.
+      const registerMs = Math.round(performance.now() - registering);
+      this.logger.log(
+        `training job ${job.id} registered ${job.modelName} v${version.version.version} ` +
+          `(data ${timings.loadMs} ms, training ${timings.trainMs} ms, registration ${registerMs} ms)`,
+      );
+      return 'succeeded';
+    } catch (error) {
+      if (!(error instanceof ClaimLost)) throw error;
+      this.logger.log(`training job ${job.id} was cancelled or taken over; nothing registered`);
+      return 'lost';
+    }
+  }
+
+  /** Back to the queue as if never started: the next runner (of any process) runs it from scratch. */
+  private async handBack(job: TrainingJob): Promise<boolean> {
+    const result = await this.jobs.update(
+      { id: job.id, status: 'running', attempts: job.attempts },
+      // The claim is returned too: a graceful stop does not count against TRAINING_JOB_ATTEMPTS.
+      {
+        status: 'queued',
+        startedAt: null,
+        progress: 0,
+        lossHistory: [],
+        attempts: job.attempts - 1,
+      },
+    );
+    if (result.affected === 1) this.logger.log(`training job ${job.id} handed back to the queue`);
+    return result.affected === 1;
+  }
+
+  private async fail(job: TrainingJob, error: string): Promise<RunEnd> {
+    const result = await this.jobs.update(
+      { id: job.id, status: 'running', attempts: job.attempts },
+      { status: 'failed', error, finishedAt: new Date() },
+    );
+    if (result.affected !== 1) return 'lost';
+    this.metrics.countTrainingJob(job.modelName, 'failed');
+    return 'failed';
+  }
+}

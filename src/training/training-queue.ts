@@ -1,0 +1,66 @@
+import { Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
+import { Queue } from 'bullmq';
+import { ClusterEventsService } from '../cluster/cluster-events.service';
+import { RedisService } from '../cluster/redis.service';
+import type { TrainingDispatcher } from './training-dispatcher';
+
+export const TRAINING_QUEUE = 'modeldock-training';
+
+/** What a queue entry carries: the job's id; the database row holds everything else. */
+export interface QueuedTraining {
+  jobId: string;
+}
+
+/** Queue options both sides agree on; the BullMQ job id is the training job's id. */
+export function queueEntry(jobId: string) {
+  return {
+    name: 'train',
+    data: { jobId } satisfies QueuedTraining,
+    opts: { jobId, removeOnComplete: 1000, removeOnFail: 1000 },
+  };
+}
+
+/**
+ * With REDIS_URL, API processes only enqueue: the job row is stored as queued first, then its id
+ * goes to BullMQ, where `npm run start:worker` processes take it. A cancel is written to the row
+ * (the authority) and announced, so the worker running it stops within moments.
+ */
+@Injectable()
+export class TrainingQueueDispatcher implements TrainingDispatcher, OnModuleDestroy {
+  private readonly logger = new Logger('TrainingQueue');
+  private opened: Queue<QueuedTraining> | undefined;
+
+  constructor(
+    private readonly redis: RedisService,
+    private readonly cluster: ClusterEventsService,
+  ) {}
+
+  /** Opened on first use: without REDIS_URL this dispatcher is never used. */
+  private get queue(): Queue<QueuedTraining> {
+    if (!this.opened) {
+      this.opened = new Queue<QueuedTraining>(TRAINING_QUEUE, { connection: this.redis.client() });
+      this.opened.on('error', (error) => this.logger.warn(`queue: ${error.message}`));
+    }
+    return this.opened;
+  }
+
+  async submitted(job: { id: string }): Promise<void> {
+    const { name, data, opts } = queueEntry(job.id);
+    try {
+      await this.queue.add(name, data, opts);
+    } catch (error) {
+      // The row is stored; a worker's reconciliation enqueues it once Redis answers again.
+      this.logger.warn(`job ${job.id} not enqueued yet: ${String(error)}`);
+    }
+  }
+
+  async cancelled(id: string): Promise<void> {
+    await this.cluster.publish('training.cancelled', { jobId: id });
+    // A waiting entry can go now; an active one ends when its worker hears of the cancel.
+    await this.queue.remove(id).catch(() => undefined);
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.opened?.close();
+  }
+}

@@ -1,0 +1,65 @@
+import { createHash } from 'node:crypto';
+import * as path from 'node:path';
+import { Client } from 'pg';
+import type { DatabaseConfig } from '../../src/config/app.config';
+
+/**
+ * Which database the end-to-end suite runs on. The `e2e` project uses the embedded SQLite file in
+ * each test's data directory; the `e2e-postgres` project (test/support/postgres-project.ts) runs
+ * the same files on TEST_DATABASE_URL, in a fresh schema per data directory that is dropped when
+ * the test file ends.
+ */
+export function onPostgres(): boolean {
+  return process.env.E2E_DATABASE === 'postgres';
+}
+
+/** The schema a data directory's service uses on PostgreSQL (the same on every restart). */
+export function schemaFor(dataDir: string): string {
+  const digest = createHash('sha256').update(path.resolve(dataDir)).digest('hex');
+  return `e2e_${digest.slice(0, 16)}`;
+}
+
+const created = new Set<string>();
+
+async function withClient<T>(work: (client: Client) => Promise<T>): Promise<T> {
+  const client = new Client({ connectionString: requiredUrl() });
+  await client.connect();
+  try {
+    return await work(client);
+  } finally {
+    await client.end();
+  }
+}
+
+function requiredUrl(): string {
+  const url = process.env.TEST_DATABASE_URL;
+  if (!url) throw new Error('TEST_DATABASE_URL is not set: the e2e-postgres project needs it');
+  return url;
+}
+
+/** The database a service on `dataDir` uses in this run; creates its schema on PostgreSQL. */
+export async function prepareDatabase(dataDir: string): Promise<DatabaseConfig> {
+  if (!onPostgres()) return { type: 'sqlite', path: path.join(dataDir, 'modeldock.sqlite') };
+  const schema = schemaFor(dataDir);
+  if (!created.has(schema)) {
+    await withClient((client) => client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`));
+    created.add(schema);
+  }
+  return { type: 'postgres', url: requiredUrl(), schema };
+}
+
+/** The environment that points a service at `dataDir`'s database (nothing extra on SQLite). */
+export async function databaseEnv(dataDir: string): Promise<Record<string, string>> {
+  const database = await prepareDatabase(dataDir);
+  if (database.type === 'sqlite') return {};
+  return { DATABASE_URL: database.url, DATABASE_SCHEMA: database.schema ?? '' };
+}
+
+/** Drops every schema this test file created. */
+export async function dropCreatedSchemas(): Promise<void> {
+  if (created.size === 0) return;
+  await withClient(async (client) => {
+    for (const schema of created) await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+  });
+  created.clear();
+}
