@@ -57,12 +57,16 @@ export class ClusterEventsService implements OnModuleDestroy {
     list.push(handler as Handler<ClusterTopic>);
     this.handlers.set(channel, list);
     const subscriber = this.listen();
-    if (list.length === 1) void subscriber.subscribe(channel);
+    if (list.length === 1) {
+      subscriber
+        .subscribe(channel)
+        .catch((error: unknown) => this.logger.warn(`subscribing to ${channel}: ${String(error)}`));
+    }
   }
 
   private listen(): Redis {
     if (this.subscriber) return this.subscriber;
-    const subscriber = this.redis.open('subscriber');
+    const subscriber = this.redis.open('subscriber', { subscriber: true });
     subscriber.on('message', (channel: string, text: string) => {
       let message: { origin?: string; payload?: unknown };
       try {

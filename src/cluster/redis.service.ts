@@ -31,9 +31,13 @@ export class RedisService implements OnModuleDestroy {
    * A new connection of its own (a subscriber, or BullMQ's blocking worker connection).
    * `maxRetriesPerRequest: null` is what BullMQ requires: commands wait for a reconnect.
    */
-  open(purpose: string): Redis {
+  open(purpose: string, { subscriber = false } = {}): Redis {
     if (!this.url) throw new Error('REDIS_URL is not set');
-    const connection = new Redis(this.url, { maxRetriesPerRequest: null, lazyConnect: false });
+    const connection = new Redis(this.url, {
+      maxRetriesPerRequest: null,
+      // The ready check sends INFO, which a connection already subscribing may not send.
+      enableReadyCheck: !subscriber,
+    });
     // ioredis reconnects on its own; say so once per outage, without the password.
     let down = false;
     connection.on('error', (error: Error) => {

@@ -20,6 +20,7 @@ export function toTrainingJobResponse(job: TrainingJob): TrainingJobResponse {
     modelVersion: job.modelVersion,
     error: job.error,
     createdBy: job.createdBy,
+    attempts: job.attempts,
     createdAt: job.createdAt.toISOString(),
     startedAt: job.startedAt?.toISOString() ?? null,
     finishedAt: job.finishedAt?.toISOString() ?? null,

@@ -57,6 +57,8 @@ export interface ServiceProcess {
 }
 
 export interface SpawnOptions {
+  /** The API (default) or a training worker process (`src/worker.ts`). */
+  entry?: 'api' | 'worker';
   /** Extra environment for the service (over the defaults below). */
   env?: Record<string, string>;
   /** How long to wait for /health/ready. */
@@ -77,7 +79,8 @@ function newestMtime(entry: string): number {
 function freshDist(): string | null {
   const entry = path.join(ROOT, 'dist', 'src', 'main.js');
   const worker = path.join(ROOT, 'dist', 'src', 'training', 'training.worker.js');
-  if (!existsSync(entry) || !existsSync(worker)) return null;
+  const workerProcess = path.join(ROOT, 'dist', 'src', 'worker.js');
+  if (![entry, worker, workerProcess].every((file) => existsSync(file))) return null;
   const newestSource = Math.max(
     ...[...SOURCE_DIRS, ...SOURCE_FILES].map((name) => newestMtime(path.join(ROOT, name))),
   );
@@ -202,7 +205,12 @@ async function startOnce(
   const command = serviceCommand();
   const database = await databaseEnv(dataDir);
   const spawnedAt = Date.now();
-  const child = spawn(process.execPath, command.args, {
+  // The worker's entry point sits beside main in every build.
+  const args =
+    options.entry === 'worker'
+      ? command.args.map((arg) => arg.replace(/main\.(js|ts)$/, 'worker.$1'))
+      : command.args;
+  const child = spawn(process.execPath, args, {
     cwd: ROOT,
     env: {
       ...process.env,

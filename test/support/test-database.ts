@@ -37,9 +37,15 @@ function requiredUrl(): string {
   return url;
 }
 
-/** The database a service on `dataDir` uses in this run; creates its schema on PostgreSQL. */
-export async function prepareDatabase(dataDir: string): Promise<DatabaseConfig> {
-  if (!onPostgres()) return { type: 'sqlite', path: path.join(dataDir, 'modeldock.sqlite') };
+/**
+ * The database a service on `dataDir` uses in this run; creates its schema on PostgreSQL.
+ * `postgres: true` asks for PostgreSQL in any project (the multi-process test).
+ */
+export async function prepareDatabase(
+  dataDir: string,
+  { postgres = onPostgres() } = {},
+): Promise<DatabaseConfig> {
+  if (!postgres) return { type: 'sqlite', path: path.join(dataDir, 'modeldock.sqlite') };
   const schema = schemaFor(dataDir);
   if (!created.has(schema)) {
     await withClient((client) => client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`));
@@ -49,8 +55,11 @@ export async function prepareDatabase(dataDir: string): Promise<DatabaseConfig> 
 }
 
 /** The environment that points a service at `dataDir`'s database (nothing extra on SQLite). */
-export async function databaseEnv(dataDir: string): Promise<Record<string, string>> {
-  const database = await prepareDatabase(dataDir);
+export async function databaseEnv(
+  dataDir: string,
+  options: { postgres?: boolean } = {},
+): Promise<Record<string, string>> {
+  const database = await prepareDatabase(dataDir, options);
   if (database.type === 'sqlite') return {};
   return { DATABASE_URL: database.url, DATABASE_SCHEMA: database.schema ?? '' };
 }

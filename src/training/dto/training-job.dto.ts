@@ -185,6 +185,13 @@ export class TrainingJobResponse {
   @ApiProperty({ nullable: true, type: String, example: 'ci-pipeline' })
   createdBy: string | null;
 
+  /**
+   * How many times a runner started the job: 1 normally, more when a worker died mid-job and
+   * another ran it again (at most TRAINING_JOB_ATTEMPTS).
+   */
+  @ApiProperty({ example: 1 })
+  attempts: number;
+
   @ApiProperty({ format: 'date-time', example: '2026-11-24T14:33:34.910Z' })
   createdAt: string;
 

@@ -1,0 +1,219 @@
+import Redis from 'ioredis';
+import { lineDataset } from './support/fixtures';
+import { requestJson, ServiceProcess, spawnService, SpawnOptions } from './support/service-process';
+import { makeDataDir, removeDataDir } from './support/test-app';
+import { databaseEnv, dropCreatedSchemas, onPostgres } from './support/test-database';
+
+/**
+ * Two API processes and two training workers on one PostgreSQL schema and one Redis: what a
+ * Kubernetes deployment runs. Needs TEST_DATABASE_URL and TEST_REDIS_URL (.ci/run sets both).
+ */
+const databaseUrl = process.env.TEST_DATABASE_URL;
+const redisUrl = process.env.TEST_REDIS_URL;
+const missing = [!databaseUrl && 'TEST_DATABASE_URL', !redisUrl && 'TEST_REDIS_URL'].filter(
+  Boolean,
+);
+if (missing.length > 0) {
+  process.stderr.write(
+    `cluster.e2e-spec: SKIPPED (two APIs and two workers on PostgreSQL and Redis): ${missing.join(' and ')} not set.\n`,
+  );
+}
+// The e2e-postgres project runs every file on PostgreSQL; this one already does, once is enough.
+const describeCluster = missing.length > 0 || onPostgres() ? describe.skip : describe;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Training that takes a few seconds: gradient descent on a wide table. */
+function wideDataset() {
+  const features = Array.from({ length: 60 }, (_, j) => `f${j}`);
+  const rows = Array.from({ length: 300 }, (_, i) => {
+    const xs = features.map((_, j) => Math.sin(i * 0.37 + j * 1.3) + ((i * j) % 7));
+    return [...xs, xs.reduce((sum, x, j) => sum + x * (j % 3), 0)];
+  });
+  return { name: 'wide', columns: [...features, 'y'], rows };
+}
+
+describeCluster('two API processes and two workers on PostgreSQL and Redis', () => {
+  let dataDir: string;
+  const apis: ServiceProcess[] = [];
+  const workers: ServiceProcess[] = [];
+  let lineId: string;
+
+  const clusterEnv: Record<string, string> = {
+    REDIS_URL: redisUrl ?? '',
+    TRAINING_WORKER_LOCK_MS: '2000',
+    TRAINING_JOB_ATTEMPTS: '2',
+    TRAINING_PROGRESS_INTERVAL_MS: '50',
+    RATE_LIMIT_PREDICT_PER_MINUTE: '40',
+    // The test polls jobs with the admin key; management requests are not what it limits.
+    RATE_LIMIT_MANAGEMENT_PER_MINUTE: '0',
+  };
+  const start = async (options: SpawnOptions = {}) =>
+    spawnService(dataDir, {
+      ...options,
+      env: { ...(await databaseEnv(dataDir, { postgres: true })), ...clusterEnv, ...options.env },
+    });
+  const call = (api: ServiceProcess, method: string, url: string, body?: unknown, key?: string) =>
+    requestJson(
+      api.baseUrl,
+      method,
+      url,
+      body,
+      key ? { headers: { authorization: `Bearer ${key}` } } : {},
+    );
+
+  async function waitForJob(id: string, timeoutMs = 60_000): Promise<any> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const { body } = await call(apis[0], 'GET', `/v1/training-jobs/${id}`);
+      if (!['queued', 'running'].includes(body.status)) return body;
+      if (Date.now() > deadline) throw new Error(`job ${id} still ${body.status}`);
+      await sleep(100);
+    }
+  }
+
+  async function newKey(name: string, role: string): Promise<string> {
+    const created = await call(apis[0], 'POST', '/v1/api-keys', { name, role });
+    expect(created.status).toBe(201);
+    return created.body.key as string;
+  }
+
+  beforeAll(async () => {
+    // A fresh queue: nothing left over from another run on this Redis.
+    const redis = new Redis(redisUrl ?? '');
+    await redis.flushdb();
+    await redis.quit();
+    dataDir = makeDataDir();
+    apis.push(await start());
+    apis.push(await start());
+    lineId = (await call(apis[0], 'POST', '/v1/datasets', lineDataset())).body.id;
+  }, 120_000);
+
+  afterAll(async () => {
+    await Promise.all([...apis, ...workers].map((service) => service.kill()));
+    await dropCreatedSchemas();
+    removeDataDir(dataDir);
+  });
+
+  it('runs a job on another worker when its worker is killed mid-job, and registers it once', async () => {
+    workers.push(await start({ entry: 'worker' }));
+    const wide = (await call(apis[0], 'POST', '/v1/datasets', wideDataset())).body.id;
+    const submitted = await call(apis[1], 'POST', '/v1/training-jobs', {
+      model: 'survivor',
+      dataset: wide,
+      target: 'y',
+      algorithm: 'linear-regression',
+      hyperparameters: { optimizer: 'gradient-descent', epochs: 40_000, learningRate: 0.001 },
+      seed: 1,
+    });
+    expect(submitted.status).toBe(202);
+    const id = submitted.body.id as string;
+    // Only the first worker is up, so the job is running there: kill it mid-job, then start two
+    // others; one of them finds the job stalled once its lock (2 s here) has expired.
+    while ((await call(apis[0], 'GET', `/v1/training-jobs/${id}`)).body.status !== 'running') {
+      await sleep(20);
+    }
+    await workers[0].kill();
+    workers[0] = await start({ entry: 'worker' });
+    workers.push(await start({ entry: 'worker' }));
+
+    const done = await waitForJob(id);
+    expect(done).toMatchObject({ status: 'succeeded', attempts: 2, modelVersion: 1, error: null });
+    const versions = await call(apis[1], 'GET', '/v1/models/survivor/versions');
+    expect(versions.body.items.map((v: { version: number }) => v.version)).toEqual([1]);
+  }, 120_000);
+
+  it('turns 20 trainings submitted across both APIs into versions 1..20 exactly', async () => {
+    const submitted = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        call(apis[i % 2], 'POST', '/v1/training-jobs', {
+          model: 'fleet',
+          dataset: lineId,
+          target: 'y',
+          algorithm: 'linear-regression',
+          hyperparameters: { optimizer: 'normal-equation' },
+          seed: i,
+        }),
+      ),
+    );
+    expect(submitted.map((response) => response.status)).toEqual(Array(20).fill(202));
+    const finished = await Promise.all(submitted.map((response) => waitForJob(response.body.id)));
+    expect(finished.map((job) => job.status)).toEqual(Array(20).fill('succeeded'));
+    expect(finished.map((job) => job.modelVersion).sort((a, b) => a - b)).toEqual(
+      Array.from({ length: 20 }, (_, i) => i + 1),
+    );
+    const versions = await call(apis[0], 'GET', '/v1/models/fleet/versions?limit=100');
+    expect(versions.body.total).toBe(20);
+    // Both workers took part.
+    const served = await Promise.all(
+      workers.map(async (worker) => (await fetch(`${worker.baseUrl}/metrics`)).text()),
+    );
+    for (const text of served) expect(text).toMatch(/modeldock_training_jobs_total\{model="fleet"/);
+  }, 120_000);
+
+  it('serves an alias moved on one API from the other within a second', async () => {
+    const reader = await newKey('alias-reader', 'predictor');
+    await call(apis[0], 'PUT', '/v1/models/fleet/aliases/production', { version: 3 });
+    const before = await call(
+      apis[1],
+      'POST',
+      '/v1/models/fleet/predict',
+      { instances: [[1, 2]] },
+      reader,
+    );
+    expect(before.body.version).toBe(3);
+
+    const moved = await call(apis[0], 'PUT', '/v1/models/fleet/aliases/production', { version: 7 });
+    expect(moved.status).toBe(200);
+    const movedAt = Date.now();
+    let version = before.body.version as number;
+    while (version !== 7 && Date.now() - movedAt < 5000) {
+      await sleep(50);
+      version = (
+        await call(apis[1], 'POST', '/v1/models/fleet/predict', { instances: [[1, 2]] }, reader)
+      ).body.version;
+    }
+    expect(version).toBe(7);
+    expect(Date.now() - movedAt).toBeLessThan(1000);
+  });
+
+  it('refuses a key revoked on one API at the other within a second', async () => {
+    const created = await call(apis[0], 'POST', '/v1/api-keys', { name: 'leaked', role: 'viewer' });
+    const key = created.body.key as string;
+    expect((await call(apis[1], 'GET', '/v1/models', undefined, key)).status).toBe(200);
+    expect((await call(apis[0], 'DELETE', `/v1/api-keys/${created.body.id}`)).status).toBe(204);
+    const revokedAt = Date.now();
+    let status = 200;
+    while (status === 200 && Date.now() - revokedAt < 5000) {
+      status = (await call(apis[1], 'GET', '/v1/models', undefined, key)).status;
+      if (status === 200) await sleep(50);
+    }
+    expect(status).toBe(401);
+    expect(Date.now() - revokedAt).toBeLessThan(1000);
+  });
+
+  it('counts one rate limit across both APIs', async () => {
+    const key = await newKey('shared-limit', 'predictor');
+    const statuses: number[] = [];
+    for (let i = 0; i < 30; i++) {
+      for (const api of apis) {
+        statuses.push(
+          (await call(api, 'POST', '/v1/models/fleet/predict', { instances: [[1, 2]] }, key))
+            .status,
+        );
+      }
+    }
+    // 40 per minute in all: each API alone would have allowed all 30 of its requests.
+    expect(statuses.filter((status) => status === 200)).toHaveLength(40);
+    expect(statuses.filter((status) => status === 429)).toHaveLength(20);
+  });
+
+  it('has each process’s /metrics complete on its own', async () => {
+    for (const api of apis) {
+      const text = await (await fetch(`${api.baseUrl}/metrics`)).text();
+      expect(text).toMatch(/http_request_duration_seconds_count/);
+      expect(text).toMatch(/process_resident_memory_bytes/);
+      expect(text).toMatch(/modeldock_predictions_total\{model="fleet"/);
+    }
+  });
+});
