@@ -38,6 +38,7 @@ describeCluster('two API processes and two workers on PostgreSQL and Redis', () 
   const apis: ServiceProcess[] = [];
   const workers: ServiceProcess[] = [];
   let lineId: string;
+  let wideId: string;
 
   const clusterEnv: Record<string, string> = {
     REDIS_URL: redisUrl ?? '',
@@ -78,6 +79,27 @@ describeCluster('two API processes and two workers on PostgreSQL and Redis', () 
     return created.body.key as string;
   }
 
+  /** A job that trains for a second or two on the wide table, so it can be caught running. */
+  const longJob = (model: string) =>
+    call(apis[1], 'POST', '/v1/training-jobs', {
+      model,
+      dataset: wideId,
+      target: 'y',
+      algorithm: 'linear-regression',
+      hyperparameters: { optimizer: 'gradient-descent', epochs: 40_000, learningRate: 0.001 },
+      seed: 1,
+    });
+
+  async function waitUntilRunning(id: string, attempt = 1): Promise<any> {
+    for (;;) {
+      const { body } = await call(apis[0], 'GET', `/v1/training-jobs/${id}`);
+      if (body.status === 'running' && body.attempts === attempt) return body;
+      if (!['queued', 'running'].includes(body.status))
+        throw new Error(`job ${id} is ${body.status}`);
+      await sleep(20);
+    }
+  }
+
   beforeAll(async () => {
     // A fresh queue: nothing left over from another run on this Redis.
     const redis = new Redis(redisUrl ?? '');
@@ -87,6 +109,7 @@ describeCluster('two API processes and two workers on PostgreSQL and Redis', () 
     apis.push(await start());
     apis.push(await start());
     lineId = (await call(apis[0], 'POST', '/v1/datasets', lineDataset())).body.id;
+    wideId = (await call(apis[0], 'POST', '/v1/datasets', wideDataset())).body.id;
   }, 120_000);
 
   afterAll(async () => {
@@ -97,22 +120,12 @@ describeCluster('two API processes and two workers on PostgreSQL and Redis', () 
 
   it('runs a job on another worker when its worker is killed mid-job, and registers it once', async () => {
     workers.push(await start({ entry: 'worker' }));
-    const wide = (await call(apis[0], 'POST', '/v1/datasets', wideDataset())).body.id;
-    const submitted = await call(apis[1], 'POST', '/v1/training-jobs', {
-      model: 'survivor',
-      dataset: wide,
-      target: 'y',
-      algorithm: 'linear-regression',
-      hyperparameters: { optimizer: 'gradient-descent', epochs: 40_000, learningRate: 0.001 },
-      seed: 1,
-    });
+    const submitted = await longJob('survivor');
     expect(submitted.status).toBe(202);
     const id = submitted.body.id as string;
     // Only the first worker is up, so the job is running there: kill it mid-job, then start two
     // others; one of them finds the job stalled once its lock (2 s here) has expired.
-    while ((await call(apis[0], 'GET', `/v1/training-jobs/${id}`)).body.status !== 'running') {
-      await sleep(20);
-    }
+    await waitUntilRunning(id);
     await workers[0].kill();
     workers[0] = await start({ entry: 'worker' });
     workers.push(await start({ entry: 'worker' }));
@@ -121,6 +134,43 @@ describeCluster('two API processes and two workers on PostgreSQL and Redis', () 
     expect(done).toMatchObject({ status: 'succeeded', attempts: 2, modelVersion: 1, error: null });
     const versions = await call(apis[1], 'GET', '/v1/models/survivor/versions');
     expect(versions.body.items.map((v: { version: number }) => v.version)).toEqual([1]);
+  }, 120_000);
+
+  it('marks a job failed, saying why, when its workers die TRAINING_JOB_ATTEMPTS times', async () => {
+    const [first, second] = workers.splice(0, 2);
+    await second.kill();
+    const id = (await longJob('doomed')).body.id as string;
+    await waitUntilRunning(id, 1);
+    await first.kill();
+    const third = await start({ entry: 'worker' });
+    await waitUntilRunning(id, 2);
+    await third.kill();
+    // The next worker to find it stalled sees both attempts spent.
+    workers.push(await start({ entry: 'worker' }), await start({ entry: 'worker' }));
+    const done = await waitForJob(id);
+    expect(done).toMatchObject({ status: 'failed', attempts: 2, modelVersion: null });
+    expect(done.error).toMatch(
+      /worker running this job stopped .* attempt 2 of 2 \(TRAINING_JOB_ATTEMPTS\)/,
+    );
+    expect((await call(apis[0], 'GET', '/v1/models/doomed')).status).toBe(404);
+  }, 120_000);
+
+  it('shows progress from the worker and cancels from either API within a second', async () => {
+    const id = (await longJob('cancelled-remotely')).body.id as string;
+    let job = await waitUntilRunning(id);
+    while (job.lossHistory.length === 0) {
+      await sleep(50);
+      job = (await call(apis[1], 'GET', `/v1/training-jobs/${id}`)).body;
+    }
+    expect(job.progress).toBeGreaterThan(0);
+    const asked = Date.now();
+    const cancelled = await call(apis[0], 'POST', `/v1/training-jobs/${id}/cancel`);
+    expect(cancelled.body).toMatchObject({ status: 'cancelled', modelVersion: null });
+    expect(Date.now() - asked).toBeLessThan(1000);
+    // Longer than the job would have trained: it never comes back to life, nothing registers.
+    await sleep(3000);
+    expect((await call(apis[0], 'GET', `/v1/training-jobs/${id}`)).body.status).toBe('cancelled');
+    expect((await call(apis[0], 'GET', '/v1/models/cancelled-remotely')).status).toBe(404);
   }, 120_000);
 
   it('turns 20 trainings submitted across both APIs into versions 1..20 exactly', async () => {

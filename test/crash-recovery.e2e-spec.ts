@@ -54,7 +54,7 @@ describe('a service killed mid-job', () => {
     expect(interrupted).toMatchObject({ status: 'failed', modelVersion: null });
     expect(interrupted.error).toMatch(/interrupted/);
     const resumed = await waitForJob(api, queued.id);
-    expect(resumed).toMatchObject({ status: 'succeeded', modelVersion: 1 });
+    expect(resumed).toMatchObject({ status: 'succeeded', modelVersion: 1, error: null });
     const versions = await api.request('GET', '/v1/models/survivor/versions');
     expect(versions.body.total).toBe(1);
   });

@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
-import * as sqlite3 from 'sqlite3';
 import { housingArtifact, housingInstances, lineDataset } from './support/fixtures';
+import { databaseText } from './support/test-database';
 import {
   authHeaders,
   makeDataDir,
@@ -22,22 +22,6 @@ function expectProblem(res: { status: number; headers: Headers; body: any }, sta
   expect(res.status).toBe(status);
   expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
   expect(res.body).toMatchObject({ status, title: expect.any(String), detail: expect.any(String) });
-}
-
-/** Every text cell of every table of the SQLite file, joined. */
-function databaseText(file: string): Promise<string> {
-  const db = new sqlite3.Database(file, sqlite3.OPEN_READONLY);
-  const all = (sql: string) =>
-    new Promise<any[]>((resolve, reject) =>
-      db.all(sql, (error, rows) => (error ? reject(error) : resolve(rows))),
-    );
-  return (async () => {
-    const tables = await all("SELECT name FROM sqlite_master WHERE type = 'table'");
-    let text = '';
-    for (const { name } of tables) text += JSON.stringify(await all(`SELECT * FROM "${name}"`));
-    await new Promise((resolve) => db.close(resolve));
-    return text;
-  })();
 }
 
 describe('security', () => {
@@ -194,7 +178,7 @@ describe('security', () => {
       );
       expect(Date.parse(item.lastUsedAt)).toBeGreaterThan(Date.parse(item.createdAt) - 1000);
 
-      const stored = await databaseText(path.join(dataDir, 'modeldock.sqlite'));
+      const stored = await databaseText(dataDir);
       expect(stored).not.toContain(created.key);
       expect(stored).not.toContain(created.key.slice(17));
       expect(stored).toContain(createHash('sha256').update(created.key).digest('hex'));

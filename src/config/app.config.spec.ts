@@ -63,6 +63,10 @@ describe('loadAppConfig', () => {
       { MODELDOCK_ADMIN_KEY: 'a key with spaces that is long enough to pass' },
       /MODELDOCK_ADMIN_KEY/,
     ],
+    [
+      { MODELDOCK_ADMIN_KEY: 'CHANGE-ME-to-32-or-more-characters-openssl-rand-base64-32' },
+      /placeholder/,
+    ],
     [{ METRICS_REQUIRE_KEY: 'maybe' }, /METRICS_REQUIRE_KEY/],
     [{ CORS_ORIGINS: 'app.example.com' }, /CORS_ORIGINS/],
     [{ RATE_LIMIT_PREDICT_PER_MINUTE: '-1' }, /RATE_LIMIT_PREDICT_PER_MINUTE/],

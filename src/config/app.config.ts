@@ -130,6 +130,12 @@ function adminKeyFrom(env: Env): string | undefined {
         `(it has ${key.length}); generate one with: openssl rand -base64 32`,
     );
   }
+  if (/^change-?me/i.test(key)) {
+    throw new ConfigError(
+      'MODELDOCK_ADMIN_KEY is still the placeholder from deploy/kubernetes/secret.yaml; ' +
+        'replace it with a secret of your own: openssl rand -base64 32',
+    );
+  }
   return key;
 }
 

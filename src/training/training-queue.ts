@@ -1,4 +1,4 @@
-import { Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
+import { Logger, OnModuleDestroy } from '@nestjs/common';
 import { Queue } from 'bullmq';
 import { ClusterEventsService } from '../cluster/cluster-events.service';
 import { RedisService } from '../cluster/redis.service';
@@ -23,25 +23,19 @@ export function queueEntry(jobId: string) {
 /**
  * With REDIS_URL, API processes only enqueue: the job row is stored as queued first, then its id
  * goes to BullMQ, where `npm run start:worker` processes take it. A cancel is written to the row
- * (the authority) and announced, so the worker running it stops within moments.
+ * (the authority) and announced, so the worker running it stops within moments. Made by
+ * TrainingModule's factory.
  */
-@Injectable()
 export class TrainingQueueDispatcher implements TrainingDispatcher, OnModuleDestroy {
   private readonly logger = new Logger('TrainingQueue');
-  private opened: Queue<QueuedTraining> | undefined;
+  private readonly queue: Queue<QueuedTraining>;
 
   constructor(
-    private readonly redis: RedisService,
+    redis: RedisService,
     private readonly cluster: ClusterEventsService,
-  ) {}
-
-  /** Opened on first use: without REDIS_URL this dispatcher is never used. */
-  private get queue(): Queue<QueuedTraining> {
-    if (!this.opened) {
-      this.opened = new Queue<QueuedTraining>(TRAINING_QUEUE, { connection: this.redis.client() });
-      this.opened.on('error', (error) => this.logger.warn(`queue: ${error.message}`));
-    }
-    return this.opened;
+  ) {
+    this.queue = new Queue<QueuedTraining>(TRAINING_QUEUE, { connection: redis.client() });
+    this.queue.on('error', (error) => this.logger.warn(`queue: ${error.message}`));
   }
 
   async submitted(job: { id: string }): Promise<void> {
@@ -61,6 +55,6 @@ export class TrainingQueueDispatcher implements TrainingDispatcher, OnModuleDest
   }
 
   async onModuleDestroy(): Promise<void> {
-    await this.opened?.close();
+    await this.queue.close();
   }
 }

@@ -1,13 +1,6 @@
-import {
-  Inject,
-  Injectable,
-  Logger,
-  OnApplicationBootstrap,
-  OnModuleDestroy,
-} from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
+import { Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { Repository } from 'typeorm';
-import { appConfig, AppConfig } from '../config/app.config';
+import type { AppConfig } from '../config/app.config';
 import { TrainingJob } from './training-job.entity';
 import { CANCELLED, SHUTDOWN, TrainingExecutor } from './training-executor';
 import type { TrainingDispatcher } from './training-dispatcher';
@@ -20,9 +13,8 @@ const INTERRUPTED =
  * first, `TRAINING_CONCURRENCY` at a time. The jobs table is the queue: a job is claimed by moving
  * it from queued to running, so nothing is lost. A graceful shutdown hands running jobs back to
  * the queue; after a crash, jobs left running are marked interrupted (a job that crashed the
- * process must not crash it again).
+ * process must not crash it again). Made by TrainingModule's factory, not injected by class.
  */
-@Injectable()
 export class TrainingRunner implements TrainingDispatcher, OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(TrainingRunner.name);
   private readonly running = new Map<string, { abort: AbortController; done: Promise<void> }>();
@@ -31,14 +23,12 @@ export class TrainingRunner implements TrainingDispatcher, OnApplicationBootstra
   private stopping = false;
 
   constructor(
-    @InjectRepository(TrainingJob) private readonly jobs: Repository<TrainingJob>,
+    private readonly jobs: Repository<TrainingJob>,
     private readonly executor: TrainingExecutor,
-    @Inject(appConfig.KEY) private readonly config: AppConfig,
+    private readonly config: AppConfig,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    // With REDIS_URL, worker processes run the jobs; a running row here may be theirs.
-    if (this.config.redis) return;
     const interrupted = await this.jobs.update(
       { status: 'running' },
       { status: 'failed', error: INTERRUPTED, finishedAt: new Date() },

@@ -1,5 +1,8 @@
 import { Module } from '@nestjs/common';
-import { TypeOrmModule } from '@nestjs/typeorm';
+import { getRepositoryToken, TypeOrmModule } from '@nestjs/typeorm';
+import { Repository } from 'typeorm';
+import { ClusterEventsService } from '../cluster/cluster-events.service';
+import { RedisService } from '../cluster/redis.service';
 import { appConfig, AppConfig } from '../config/app.config';
 import { DatasetsModule } from '../datasets/datasets.module';
 import { HealthModule } from '../health/health.module';
@@ -22,13 +25,27 @@ import { TrainingService } from './training.service';
   providers: [
     TrainingService,
     TrainingExecutor,
-    TrainingRunner,
-    TrainingQueueDispatcher,
     {
+      // One instance, made here: Nest runs the lifecycle hooks of every provider instance, so the
+      // unused dispatcher must not exist (the runner's start-up would mark workers' jobs failed).
       provide: TRAINING_DISPATCHER,
-      inject: [appConfig.KEY, TrainingRunner, TrainingQueueDispatcher],
-      useFactory: (config: AppConfig, runner: TrainingRunner, queue: TrainingQueueDispatcher) =>
-        config.redis ? queue : runner,
+      inject: [
+        appConfig.KEY,
+        getRepositoryToken(TrainingJob),
+        TrainingExecutor,
+        RedisService,
+        ClusterEventsService,
+      ],
+      useFactory: (
+        config: AppConfig,
+        jobs: Repository<TrainingJob>,
+        executor: TrainingExecutor,
+        redis: RedisService,
+        cluster: ClusterEventsService,
+      ) =>
+        config.redis
+          ? new TrainingQueueDispatcher(redis, cluster)
+          : new TrainingRunner(jobs, executor, config),
     },
   ],
 })

@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
 import * as path from 'node:path';
 import { Client } from 'pg';
+import { DataSource } from 'typeorm';
 import type { DatabaseConfig } from '../../src/config/app.config';
+import { buildDataSourceOptions } from '../../src/database/data-source-options';
 
 /**
  * Which database the end-to-end suite runs on. The `e2e` project uses the embedded SQLite file in
@@ -71,4 +73,27 @@ export async function dropCreatedSchemas(): Promise<void> {
     for (const schema of created) await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
   });
   created.clear();
+}
+
+/** Every cell of every table of `dataDir`'s database, as JSON text (to search for secrets). */
+export async function databaseText(dataDir: string): Promise<string> {
+  const database = await prepareDatabase(dataDir);
+  const dataSource = new DataSource(buildDataSourceOptions({ database }));
+  await dataSource.initialize();
+  try {
+    const tables: { name: string }[] =
+      database.type === 'postgres'
+        ? await dataSource.query(
+            'SELECT table_name AS name FROM information_schema.tables WHERE table_schema = $1',
+            [database.schema],
+          )
+        : await dataSource.query("SELECT name FROM sqlite_master WHERE type = 'table'");
+    let text = '';
+    for (const { name } of tables) {
+      text += JSON.stringify(await dataSource.query(`SELECT * FROM "${name}"`));
+    }
+    return text;
+  } finally {
+    await dataSource.destroy();
+  }
 }
