@@ -122,7 +122,12 @@ export async function configureApp(app: NestFastifyApplication, config: AppConfi
   });
   // Replicas count together in Redis; alone, the counters stay in this process.
   const redis = app.get(RedisService);
-  installRateLimits(fastify, config.security.rateLimits, redis.enabled ? redis.client() : null);
+  installRateLimits(
+    fastify,
+    config.security.rateLimits,
+    redis.enabled ? redis.client() : null,
+    redis.keyPrefix,
+  );
   await installCors(fastify, config);
   fastify.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched';

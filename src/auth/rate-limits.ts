@@ -56,11 +56,12 @@ export function installRateLimits(
   fastify: FastifyInstance,
   options: RateLimitOptions,
   redis: Redis | null,
+  redisKeyPrefix = 'modeldock',
 ): void {
   const { predictPerMinute, managementPerMinute } = options;
   if (predictPerMinute === 0 && managementPerMinute === 0) return;
   const store = redis
-    ? new RedisStore(false, false, redis, 'modeldock:rate-limit:')
+    ? new RedisStore(false, false, redis, `${redisKeyPrefix}:rate-limit:`)
     : new LocalStore(false, false, TRACKED_KEYS);
 
   fastify.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done) => {

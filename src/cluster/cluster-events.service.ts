@@ -15,8 +15,6 @@ export interface ClusterTopics {
 export type ClusterTopic = keyof ClusterTopics;
 type Handler<T extends ClusterTopic> = (payload: ClusterTopics[T]) => void | Promise<void>;
 
-const CHANNEL_PREFIX = 'modeldock:';
-
 /**
  * Tells the other API replicas and workers about a change made here, over Redis pub/sub. The
  * process that made the change has already acted on it, so a process never hears its own
@@ -43,7 +41,7 @@ export class ClusterEventsService implements OnModuleDestroy {
     try {
       await this.redis
         .client()
-        .publish(CHANNEL_PREFIX + topic, JSON.stringify({ origin: this.origin, payload }));
+        .publish(this.channel(topic), JSON.stringify({ origin: this.origin, payload }));
     } catch (error) {
       // The periodic re-check still carries the change; the request that made it succeeded.
       this.logger.warn(`could not publish ${topic}: ${String(error)}`);
@@ -52,7 +50,7 @@ export class ClusterEventsService implements OnModuleDestroy {
 
   subscribe<T extends ClusterTopic>(topic: T, handler: Handler<T>): void {
     if (!this.redis.enabled) return;
-    const channel = CHANNEL_PREFIX + topic;
+    const channel = this.channel(topic);
     const list = this.handlers.get(channel) ?? [];
     list.push(handler as Handler<ClusterTopic>);
     this.handlers.set(channel, list);
@@ -62,6 +60,10 @@ export class ClusterEventsService implements OnModuleDestroy {
         .subscribe(channel)
         .catch((error: unknown) => this.logger.warn(`subscribing to ${channel}: ${String(error)}`));
     }
+  }
+
+  private channel(topic: ClusterTopic): string {
+    return `${this.redis.keyPrefix}:${topic}`;
   }
 
   private listen(): Redis {

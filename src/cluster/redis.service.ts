@@ -12,9 +12,12 @@ export class RedisService implements OnModuleDestroy {
   private readonly url: string | undefined;
   private readonly opened: Redis[] = [];
   private commands: Redis | undefined;
+  /** REDIS_KEY_PREFIX: the queue, channels and counters of this deployment (several may share a Redis). */
+  readonly keyPrefix: string;
 
   constructor(@Inject(appConfig.KEY) config: AppConfig) {
     this.url = config.redis?.url;
+    this.keyPrefix = config.redis?.keyPrefix ?? 'modeldock';
   }
 
   get enabled(): boolean {

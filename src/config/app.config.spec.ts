@@ -38,7 +38,10 @@ describe('loadAppConfig', () => {
 
   it('reads REDIS_URL and the settings of training at scale', () => {
     const config = loadAppConfig({ REDIS_URL: 'redis://cache:6379', TRAINING_JOB_ATTEMPTS: '1' });
-    expect(config.redis).toEqual({ url: 'redis://cache:6379' });
+    expect(config.redis).toEqual({ url: 'redis://cache:6379', keyPrefix: 'modeldock' });
+    expect(
+      loadAppConfig({ REDIS_URL: 'redis://cache:6379', REDIS_KEY_PREFIX: 'team-a' }).redis,
+    ).toEqual({ url: 'redis://cache:6379', keyPrefix: 'team-a' });
     expect(config.training.attempts).toBe(1);
     expect(loadAppConfig({}).redis).toBeNull();
     expect(loadAppConfig({}).training).toMatchObject({ attempts: 2, workerLockMs: 30000 });
@@ -57,6 +60,7 @@ describe('loadAppConfig', () => {
     [{ DATABASE_URL: 'mysql://db/x' }, /DATABASE_URL/],
     [{ DATABASE_URL: 'postgres://db/x', DATABASE_SCHEMA: 'Robert; DROP' }, /DATABASE_SCHEMA/],
     [{ REDIS_URL: 'localhost:6379' }, /REDIS_URL/],
+    [{ REDIS_URL: 'redis://cache:6379', REDIS_KEY_PREFIX: 'a b' }, /REDIS_KEY_PREFIX/],
     [{ TRAINING_JOB_ATTEMPTS: '0' }, /TRAINING_JOB_ATTEMPTS/],
     [{ MODELDOCK_ADMIN_KEY: 'too-short' }, /MODELDOCK_ADMIN_KEY must be at least 32/],
     [

@@ -19,7 +19,7 @@ export interface AppConfig {
   database: DatabaseConfig;
   /** REDIS_URL: training jobs go to a BullMQ queue run by `npm run start:worker`, replicas share
    * rate limits and hear of each other's changes. Unset: everything stays in this process. */
-  redis: { url: string } | null;
+  redis: { url: string; keyPrefix: string } | null;
   logLevel: LogLevel;
   /** Request body limits in bytes, per route class. */
   bodyLimits: { default: number; dataset: number; predict: number };
@@ -109,7 +109,13 @@ function redisFrom(env: Env): AppConfig['redis'] {
       `REDIS_URL must look like redis://host:6379 (or rediss:// for TLS); got "${url.split('@').pop()}".`,
     );
   }
-  return { url };
+  const keyPrefix = env.REDIS_KEY_PREFIX?.trim() || 'modeldock';
+  if (!/^[A-Za-z0-9_.-]{1,64}$/.test(keyPrefix)) {
+    throw new ConfigError(
+      `REDIS_KEY_PREFIX must be 1 to 64 letters, digits, '.', '_' or '-'; got "${keyPrefix}".`,
+    );
+  }
+  return { url, keyPrefix };
 }
 
 function boolean(env: Env, name: string, fallback: boolean): boolean {

@@ -34,7 +34,10 @@ export class TrainingQueueDispatcher implements TrainingDispatcher, OnModuleDest
     redis: RedisService,
     private readonly cluster: ClusterEventsService,
   ) {
-    this.queue = new Queue<QueuedTraining>(TRAINING_QUEUE, { connection: redis.client() });
+    this.queue = new Queue<QueuedTraining>(TRAINING_QUEUE, {
+      connection: redis.client(),
+      prefix: redis.keyPrefix,
+    });
     this.queue.on('error', (error) => this.logger.warn(`queue: ${error.message}`));
   }
 

@@ -54,6 +54,7 @@ export class TrainingQueueWorker implements OnApplicationBootstrap, OnModuleDest
       (job, token) => this.process(job, token),
       {
         connection: this.redis.open('training worker'),
+        prefix: this.redis.keyPrefix,
         concurrency,
         lockDuration: workerLockMs,
         stalledInterval: workerLockMs,
@@ -62,7 +63,10 @@ export class TrainingQueueWorker implements OnApplicationBootstrap, OnModuleDest
       },
     );
     this.worker.on('error', (error) => this.logger.warn(`worker: ${error.message}`));
-    this.queue = new Queue<QueuedTraining>(TRAINING_QUEUE, { connection: this.redis.client() });
+    this.queue = new Queue<QueuedTraining>(TRAINING_QUEUE, {
+      connection: this.redis.client(),
+      prefix: this.redis.keyPrefix,
+    });
     this.reconcileTimer = setInterval(() => void this.reconcile(), RECONCILE_AFTER_MS);
     this.reconcileTimer.unref();
     void this.reconcile();
