@@ -4,7 +4,8 @@ import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AppModule } from './app.module';
 import { configureApp, createFastifyAdapter, NEST_APP_OPTIONS } from './app.setup';
 import { installGracefulShutdown } from './app.shutdown';
-import { appConfig, ConfigError } from './config/app.config';
+import { appConfig } from './config/app.config';
+import { exitOnStartupFailure } from './common/startup-failure';
 
 async function bootstrap(): Promise<void> {
   const config = appConfig();
@@ -25,14 +26,4 @@ async function bootstrap(): Promise<void> {
     );
 }
 
-bootstrap().catch((error: unknown) => {
-  // Configuration errors name the variable to fix; anything else is a start-up failure with its cause.
-  const message =
-    error instanceof ConfigError
-      ? error.message
-      : error instanceof Error
-        ? error.stack
-        : String(error);
-  process.stderr.write(`modeldock: failed to start: ${message}\n`);
-  process.exit(1);
-});
+bootstrap().catch(exitOnStartupFailure('modeldock'));

@@ -5,6 +5,7 @@ import { NestFactory } from '@nestjs/core';
 import Fastify from 'fastify';
 import pino from 'pino';
 import { appConfig, ConfigError } from './config/app.config';
+import { exitOnStartupFailure } from './common/startup-failure';
 import { PinoLoggerService } from './common/pino-logger.service';
 import { ReadinessService } from './health/readiness.service';
 import { MetricsService } from './metrics/metrics.service';
@@ -62,13 +63,4 @@ async function bootstrap(): Promise<void> {
   process.once('SIGINT', () => stop('SIGINT'));
 }
 
-bootstrap().catch((error: unknown) => {
-  const message =
-    error instanceof ConfigError
-      ? error.message
-      : error instanceof Error
-        ? error.stack
-        : String(error);
-  process.stderr.write(`modeldock worker: failed to start: ${message}\n`);
-  process.exit(1);
-});
+bootstrap().catch(exitOnStartupFailure('modeldock worker'));

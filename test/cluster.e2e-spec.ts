@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { lineDataset } from './support/fixtures';
+import { lineDataset, wideDataset } from './support/fixtures';
 import { requestJson, ServiceProcess, spawnService, SpawnOptions } from './support/service-process';
 import { makeDataDir, removeDataDir } from './support/test-app';
 import { databaseEnv, dropCreatedSchemas, onPostgres } from './support/test-database';
@@ -22,16 +22,6 @@ if (missing.length > 0) {
 const describeCluster = missing.length > 0 || onPostgres() ? describe.skip : describe;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Training that takes a few seconds: gradient descent on a wide table. */
-function wideDataset() {
-  const features = Array.from({ length: 60 }, (_, j) => `f${j}`);
-  const rows = Array.from({ length: 300 }, (_, i) => {
-    const xs = features.map((_, j) => Math.sin(i * 0.37 + j * 1.3) + ((i * j) % 7));
-    return [...xs, xs.reduce((sum, x, j) => sum + x * (j % 3), 0)];
-  });
-  return { name: 'wide', columns: [...features, 'y'], rows };
-}
 
 describeCluster('two API processes and two workers on PostgreSQL and Redis', () => {
   let dataDir: string;
@@ -104,10 +94,11 @@ describeCluster('two API processes and two workers on PostgreSQL and Redis', () 
 
   beforeAll(async () => {
     dataDir = makeDataDir();
-    apis.push(await start());
-    apis.push(await start());
+    await databaseEnv(dataDir, { postgres: true });
+    // Both at once on the empty schema: one migrates while the other waits for its lock.
+    apis.push(...(await Promise.all([start(), start()])));
     lineId = (await call(apis[0], 'POST', '/v1/datasets', lineDataset())).body.id;
-    wideId = (await call(apis[0], 'POST', '/v1/datasets', wideDataset())).body.id;
+    wideId = (await call(apis[0], 'POST', '/v1/datasets', wideDataset(60))).body.id;
   }, 120_000);
 
   afterAll(async () => {

@@ -1,20 +1,11 @@
 import * as http from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { wideDataset } from './support/fixtures';
 import { requestJson, ServiceProcess, spawnService } from './support/service-process';
 import { authHeaders, makeDataDir, removeDataDir } from './support/test-app';
 
 const DRAIN_MS = 600;
 const GRACE_MS = 5000;
-
-/** 100 correlated features: gradient descent over a million epochs runs for minutes on it. */
-function wideTable() {
-  const features = Array.from({ length: 100 }, (_, j) => `f${j}`);
-  const rows = Array.from({ length: 300 }, (_, i) => {
-    const xs = features.map((_, j) => Math.sin(i * 0.37 + j * 1.3) + ((i * j) % 7));
-    return [...xs, xs.reduce((sum, x, j) => sum + x * (j % 3), 0)];
-  });
-  return { name: 'wide', columns: [...features, 'y'], rows };
-}
 
 describe('graceful shutdown on SIGTERM', () => {
   let dataDir: string;
@@ -38,7 +29,7 @@ describe('graceful shutdown on SIGTERM', () => {
       },
     });
     const { baseUrl, child } = service;
-    const dataset = await requestJson(baseUrl, 'POST', '/v1/datasets', wideTable());
+    const dataset = await requestJson(baseUrl, 'POST', '/v1/datasets', wideDataset());
     const job = await requestJson(baseUrl, 'POST', '/v1/training-jobs', {
       model: 'long',
       dataset: dataset.body.id,

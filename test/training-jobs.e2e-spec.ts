@@ -1,7 +1,7 @@
 import { DataSource } from 'typeorm';
 import { buildDataSourceOptions } from '../src/database/data-source-options';
 import { TrainingJob } from '../src/training/training-job.entity';
-import { lineDataset } from './support/fixtures';
+import { lineDataset, wideDataset } from './support/fixtures';
 import { prepareDatabase } from './support/test-database';
 import {
   authHeaders,
@@ -22,16 +22,6 @@ const job = (dataset: string, overrides: Record<string, unknown> = {}) => ({
   seed: 3,
   ...overrides,
 });
-
-/** A wide table: gradient descent costs O(features²) per epoch, so a million epochs take many seconds. */
-function wideDataset() {
-  const features = Array.from({ length: 100 }, (_, j) => `f${j}`);
-  const rows = Array.from({ length: 300 }, (_, i) => {
-    const xs = features.map((_, j) => Math.sin(i * 0.37 + j * 1.3) + ((i * j) % 7));
-    return [...xs, xs.reduce((sum, x, j) => sum + x * (j % 3), 0)];
-  });
-  return { name: 'wide', columns: [...features, 'y'], rows };
-}
 
 describe('training jobs', () => {
   let dataDir: string;

@@ -67,3 +67,16 @@ export function housingArtifact(scale = 1) {
     intercept: housingReference.intercept * scale,
   };
 }
+
+/**
+ * A wide table for long trainings: gradient descent costs O(features²) per epoch, so a few
+ * thousand epochs take seconds and a million many.
+ */
+export function wideDataset(featureCount = 100) {
+  const features = Array.from({ length: featureCount }, (_, j) => `f${j}`);
+  const rows = Array.from({ length: 300 }, (_, i) => {
+    const xs = features.map((_, j) => Math.sin(i * 0.37 + j * 1.3) + ((i * j) % 7));
+    return [...xs, xs.reduce((sum, x, j) => sum + x * (j % 3), 0)];
+  });
+  return { name: 'wide', columns: [...features, 'y'], rows };
+}
