@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import Redis from 'ioredis';
+import { withTimeout } from '../common/with-timeout';
 import { appConfig, AppConfig, redactUrl } from '../config/app.config';
 
 /**
@@ -24,20 +25,26 @@ export class RedisService implements OnModuleDestroy {
     return this.url !== undefined;
   }
 
-  /** The shared command connection. */
+  /**
+   * The shared command connection (rate-limit counters, publishing, enqueueing). It fails fast
+   * while Redis is away, rather than queue commands until it is back: a request must not wait on
+   * Redis (rate limits let it through, a job is enqueued later by the workers' reconciliation).
+   */
   client(): Redis {
-    this.commands ??= this.open('commands');
+    this.commands ??= this.open('commands', { failFast: true });
     return this.commands;
   }
 
   /**
    * A new connection of its own (a subscriber, or BullMQ's blocking worker connection).
-   * `maxRetriesPerRequest: null` is what BullMQ requires: commands wait for a reconnect.
+   * `maxRetriesPerRequest: null` is what a BullMQ worker requires: commands wait for a reconnect.
    */
-  open(purpose: string, { subscriber = false } = {}): Redis {
+  open(purpose: string, { subscriber = false, failFast = false } = {}): Redis {
     if (!this.url) throw new Error('REDIS_URL is not set');
     const connection = new Redis(this.url, {
-      maxRetriesPerRequest: null,
+      ...(failFast
+        ? { maxRetriesPerRequest: 1, enableOfflineQueue: false, commandTimeout: 1000 }
+        : { maxRetriesPerRequest: null }),
       // The ready check sends INFO, which a connection already subscribing may not send.
       enableReadyCheck: !subscriber,
     });
@@ -58,10 +65,15 @@ export class RedisService implements OnModuleDestroy {
 
   /** Round trip for readiness: resolves when Redis answers PING. */
   async ping(): Promise<void> {
-    await this.client().ping();
+    await withTimeout(this.client().ping(), 1000, 'PING');
   }
 
+  /** QUIT lets replies in flight arrive; a connection that never came up is just dropped. */
   async onModuleDestroy(): Promise<void> {
-    await Promise.allSettled(this.opened.map((connection) => connection.quit()));
+    await Promise.allSettled(
+      this.opened.map((connection) =>
+        withTimeout(connection.quit(), 1000, 'QUIT').catch(() => connection.disconnect()),
+      ),
+    );
   }
 }

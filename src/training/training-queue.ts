@@ -2,9 +2,12 @@ import { Logger, OnModuleDestroy } from '@nestjs/common';
 import { Queue } from 'bullmq';
 import { ClusterEventsService } from '../cluster/cluster-events.service';
 import { RedisService } from '../cluster/redis.service';
+import { withTimeout } from '../common/with-timeout';
 import type { TrainingDispatcher } from './training-dispatcher';
 
 export const TRAINING_QUEUE = 'modeldock-training';
+/** How long a request waits on Redis before going on without it. */
+const REDIS_WAIT_MS = 2000;
 
 /** What a queue entry carries: the job's id; the database row holds everything else. */
 export interface QueuedTraining {
@@ -44,7 +47,8 @@ export class TrainingQueueDispatcher implements TrainingDispatcher, OnModuleDest
   async submitted(job: { id: string }): Promise<void> {
     const { name, data, opts } = queueEntry(job.id);
     try {
-      await this.queue.add(name, data, opts);
+      // BullMQ waits for a connection that may not come: do not hold the request for it.
+      await withTimeout(this.queue.add(name, data, opts), REDIS_WAIT_MS, 'enqueueing');
     } catch (error) {
       // The row is stored; a worker's reconciliation enqueues it once Redis answers again.
       this.logger.warn(`job ${job.id} not enqueued yet: ${String(error)}`);
@@ -54,10 +58,12 @@ export class TrainingQueueDispatcher implements TrainingDispatcher, OnModuleDest
   async cancelled(id: string): Promise<void> {
     await this.cluster.publish('training.cancelled', { jobId: id });
     // A waiting entry can go now; an active one ends when its worker hears of the cancel.
-    await this.queue.remove(id).catch(() => undefined);
+    await withTimeout(this.queue.remove(id), REDIS_WAIT_MS, 'dequeueing').catch(() => undefined);
   }
 
   async onModuleDestroy(): Promise<void> {
-    await this.queue.close();
+    await withTimeout(this.queue.close(), REDIS_WAIT_MS, 'closing the queue').catch(
+      () => undefined,
+    );
   }
 }
