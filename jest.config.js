@@ -45,6 +45,8 @@ module.exports = {
           {
             displayName: 'e2e-postgres',
             ...e2e,
+            // These two already run on PostgreSQL in the e2e project.
+            testPathIgnorePatterns: ['/node_modules/', '/cluster\\.e2e-spec', '/schema-parity\\.e2e-spec'],
             setupFilesAfterEnv: ['<rootDir>/test/support/postgres-project.ts'],
           },
         ]

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { lineDataset, wideDataset } from './support/fixtures';
 import { requestJson, ServiceProcess, spawnService, SpawnOptions } from './support/service-process';
 import { makeDataDir, removeDataDir } from './support/test-app';
-import { databaseEnv, dropCreatedSchemas, onPostgres } from './support/test-database';
+import { databaseEnv, dropCreatedSchemas } from './support/test-database';
 
 /**
  * Two API processes and two training workers on one PostgreSQL schema and one Redis: what a
@@ -18,8 +18,7 @@ if (missing.length > 0) {
     `cluster.e2e-spec: SKIPPED (two APIs and two workers on PostgreSQL and Redis): ${missing.join(' and ')} not set.\n`,
   );
 }
-// The e2e-postgres project runs every file on PostgreSQL; this one already does, once is enough.
-const describeCluster = missing.length > 0 || onPostgres() ? describe.skip : describe;
+const describeCluster = missing.length > 0 ? describe.skip : describe;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

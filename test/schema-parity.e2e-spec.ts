@@ -7,7 +7,6 @@ import { DataSource, Table, TableColumn } from 'typeorm';
 import type { DatabaseConfig } from '../src/config/app.config';
 import { buildDataSourceOptions } from '../src/database/data-source-options';
 import { MIGRATIONS } from '../migrations';
-import { onPostgres } from './support/test-database';
 
 /**
  * The migrations must build the same schema on SQLite and PostgreSQL. Both are migrated from
@@ -21,8 +20,7 @@ if (!databaseUrl) {
     'schema parity: SKIPPED (SQLite vs PostgreSQL migrations) — TEST_DATABASE_URL is not set.\n',
   );
 }
-// The e2e-postgres project runs every file again on PostgreSQL; this one already uses both.
-const describeParity = !databaseUrl || onPostgres() ? describe.skip : describe;
+const describeParity = !databaseUrl ? describe.skip : describe;
 
 type Driver = 'sqlite' | 'postgres';
 
