@@ -3,10 +3,12 @@ import { InitialSchema1764000000000 } from './1764000000000-InitialSchema';
 import { RegistryProvenance1764100000000 } from './1764100000000-RegistryProvenance';
 import { ApiKeys1764200000000 } from './1764200000000-ApiKeys';
 import { RunningAtScale1764300000000 } from './1764300000000-RunningAtScale';
+import { ArtifactsInStorage1764400000000 } from './1764400000000-ArtifactsInStorage';
 
 export const MIGRATIONS = [
   InitialSchema1764000000000,
   RegistryProvenance1764100000000,
   ApiKeys1764200000000,
   RunningAtScale1764300000000,
+  ArtifactsInStorage1764400000000,
 ];

@@ -69,11 +69,7 @@ export class ModelVersion {
   @Column({ name: 'created_by', type: 'varchar', length: 160, nullable: true })
   createdBy: string | null;
 
-  /** The model artifact (JSON text), exactly as downloaded; loaded only when asked for. */
-  @Column({ type: 'text', select: false })
-  artifact: string;
-
-  /** sha256 of `artifact`. */
+  /** sha256 of the artifact (JSON text, kept in object storage under `artifacts/<id>`). */
   @Column({ type: 'varchar', length: 64 })
   checksum: string;
 

@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { createHash, randomUUID } from 'node:crypto';
 import { EntityManager, In, Repository } from 'typeorm';
@@ -8,6 +8,7 @@ import { NAME_PATTERN, NAME_RULE } from '../common/names';
 import { Page } from '../common/pagination';
 import { TransactionsService } from '../database/transactions.service';
 import { ARTIFACT_FORMATS, validateArtifact } from '../ml';
+import { OBJECT_STORAGE, ObjectStorage } from '../storage/object-storage';
 import { ModelAlias } from './model-alias.entity';
 import { ModelVersion, VersionStatus } from './model-version.entity';
 import { RegisteredModel } from './registered-model.entity';
@@ -75,12 +76,15 @@ export const DEFAULT_SERVING_ALIAS = 'production';
  */
 @Injectable()
 export class ModelsService {
+  private readonly logger = new Logger('Registry');
+
   constructor(
     @InjectRepository(RegisteredModel) private readonly models: Repository<RegisteredModel>,
     @InjectRepository(ModelVersion) private readonly versions: Repository<ModelVersion>,
     @InjectRepository(ModelAlias) private readonly aliases: Repository<ModelAlias>,
     private readonly events: RegistryEventsService,
     private readonly transactions: TransactionsService,
+    @Inject(OBJECT_STORAGE) private readonly storage: ObjectStorage,
   ) {}
 
   async createModel(name: string, changes: ModelChanges, actor: Actor): Promise<ModelSummary> {
@@ -141,7 +145,7 @@ export class ModelsService {
 
   /** Removes the model with its versions, aliases and events, unless an alias still serves. */
   async deleteModel(name: string): Promise<void> {
-    await this.transactions.run(async (manager) => {
+    const versionIds = await this.transactions.run(async (manager) => {
       const model = await this.findModel(name, manager);
       const aliases = await manager.findBy(ModelAlias, { modelId: model.id });
       if (aliases.length > 0) {
@@ -150,11 +154,17 @@ export class ModelsService {
             `(DELETE /v1/models/${name}/aliases/{alias}).`,
         );
       }
+      const versions = await manager.find(ModelVersion, {
+        where: { modelId: model.id },
+        select: { id: true },
+      });
       await this.events.deleteAll(manager, model.id);
       await manager.delete(ModelVersion, { modelId: model.id });
       await manager.delete(RegisteredModel, { id: model.id });
+      return versions.map((version) => version.id);
     });
     await this.events.changed(name);
+    for (const id of versionIds) await this.deleteArtifact(id);
   }
 
   async listVersions(
@@ -239,7 +249,7 @@ export class ModelsService {
   }
 
   async deleteVersion(name: string, versionNumber: number, actor: Actor): Promise<void> {
-    await this.transactions.run(async (manager) => {
+    const deletedId = await this.transactions.run(async (manager) => {
       const model = await this.lockModel(manager, name);
       const version = await this.findVersion(model, versionNumber, manager);
       const aliases = await manager.findBy(ModelAlias, {
@@ -257,8 +267,10 @@ export class ModelsService {
         fromVersion: versionNumber,
         actor: actor.name,
       });
+      return version.id;
     });
     await this.events.changed(name);
+    await this.deleteArtifact(deletedId);
   }
 
   async getArtifact(
@@ -276,10 +288,12 @@ export class ModelsService {
   ): Promise<{ artifact: string; checksum: string }> {
     const row = await this.versions.findOne({
       where: { modelId, version },
-      select: { artifact: true, checksum: true },
+      select: { id: true, checksum: true },
     });
     if (!row) throw new NotFoundError(`Version ${version} no longer exists.`);
-    return row;
+    const content = await this.storage.get(artifactKey(row.id));
+    if (!content) throw new Error(`the artifact of version ${row.id} is missing from storage`);
+    return { artifact: content.toString('utf8'), checksum: row.checksum };
   }
 
   /**
@@ -291,11 +305,21 @@ export class ModelsService {
     input: NewModelVersion,
     alsoInTransaction?: (manager: EntityManager, version: ModelVersion) => Promise<void>,
   ): Promise<VersionWithAliases> {
-    const version = await this.transactions.run(async (manager) => {
-      const created = await this.insertVersion(manager, input);
-      await alsoInTransaction?.(manager, created);
-      return created;
-    });
+    // The artifact is stored first: a version row always has its artifact. If the transaction
+    // does not commit, the object is removed again (a crash in between leaves it unreferenced).
+    const versionId = randomUUID();
+    await this.storage.put(artifactKey(versionId), Buffer.from(input.artifact));
+    let version: ModelVersion;
+    try {
+      version = await this.transactions.run(async (manager) => {
+        const created = await this.insertVersion(manager, input, versionId);
+        await alsoInTransaction?.(manager, created);
+        return created;
+      });
+    } catch (error) {
+      await this.deleteArtifact(versionId);
+      throw error;
+    }
     await this.events.changed(input.model);
     return this.getVersion(input.model, version.version);
   }
@@ -468,6 +492,7 @@ export class ModelsService {
   private async insertVersion(
     manager: EntityManager,
     input: NewModelVersion,
+    id: string,
   ): Promise<ModelVersion> {
     const existing = await manager.findOneBy(RegisteredModel, { name: input.model });
     const model = existing ?? (await this.insertModel(manager, input.model, {}, input.actor));
@@ -479,7 +504,7 @@ export class ModelsService {
     );
     const { lastVersion } = await manager.findOneByOrFail(RegisteredModel, { id: model.id });
     const version = manager.create(ModelVersion, {
-      id: randomUUID(),
+      id,
       createdAt: new Date(),
       modelId: model.id,
       version: lastVersion,
@@ -496,7 +521,6 @@ export class ModelsService {
       datasetChecksum: input.dataset?.checksum ?? null,
       trainingJobId: input.trainingJobId,
       createdBy: input.createdBy,
-      artifact: input.artifact,
       checksum: createHash('sha256').update(input.artifact).digest('hex'),
       sizeBytes: Buffer.byteLength(input.artifact),
       description: input.description,
@@ -578,6 +602,13 @@ export class ModelsService {
     return model;
   }
 
+  /** After the version's row is gone; a failure leaves an unreferenced object, never a broken version. */
+  private async deleteArtifact(versionId: string): Promise<void> {
+    await this.storage.delete(artifactKey(versionId)).catch((error: unknown) => {
+      this.logger.warn(`artifact of version ${versionId} not removed: ${String(error)}`);
+    });
+  }
+
   private async summarize(model: RegisteredModel): Promise<ModelSummary> {
     const [summary] = await this.summarizeAll([model]);
     return summary;
@@ -657,4 +688,8 @@ function assertMayChange(alias: ModelAlias, actor: Actor, model: string): void {
         `the key "${actor.name}" has the ${actor.role} role.`,
     );
   }
+}
+
+function artifactKey(versionId: string): string {
+  return `artifacts/${versionId}`;
 }

@@ -1,7 +1,7 @@
 /**
- * Where large immutable bytes live (dataset contents today), by key. Every API replica and worker
- * reads the same store, so none of them keeps data on its own disk. The database is the default;
- * an S3-compatible bucket fits the same four calls.
+ * Where large immutable bytes live (dataset contents, model artifacts), by key. Every API replica
+ * and worker reads the same store, so none of them keeps data on its own disk. The database is the
+ * default; an S3-compatible bucket fits the same three calls.
  */
 export interface ObjectStorage {
   /** Stores `content` under `key`, replacing what was there. */
