@@ -125,8 +125,7 @@ export async function configureApp(app: NestFastifyApplication, config: AppConfi
   installRateLimits(
     fastify,
     config.security.rateLimits,
-    redis.enabled ? redis.client() : null,
-    redis.keyPrefix,
+    redis.enabled ? { client: redis.client(), keyPrefix: redis.keyPrefix } : null,
   );
   await installCors(fastify, config);
   fastify.addHook('onResponse', (request, reply, done) => {

@@ -55,13 +55,12 @@ const TRACKED_KEYS = 10_000;
 export function installRateLimits(
   fastify: FastifyInstance,
   options: RateLimitOptions,
-  redis: Redis | null,
-  redisKeyPrefix = 'modeldock',
+  redis: { client: Redis; keyPrefix: string } | null,
 ): void {
   const { predictPerMinute, managementPerMinute } = options;
   if (predictPerMinute === 0 && managementPerMinute === 0) return;
   const store = redis
-    ? new RedisStore(false, false, redis, `${redisKeyPrefix}:rate-limit:`)
+    ? new RedisStore(false, false, redis.client, `${redis.keyPrefix}:rate-limit:`)
     : new LocalStore(false, false, TRACKED_KEYS);
 
   fastify.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done) => {

@@ -278,8 +278,7 @@ export class ModelsService {
     versionNumber: number,
   ): Promise<{ artifact: string; checksum: string }> {
     const model = await this.findModel(name);
-    await this.findVersion(model, versionNumber);
-    return this.loadArtifact(model.id, versionNumber);
+    return this.readArtifact(await this.findVersion(model, versionNumber));
   }
 
   async loadArtifact(
@@ -291,6 +290,12 @@ export class ModelsService {
       select: { id: true, checksum: true },
     });
     if (!row) throw new NotFoundError(`Version ${version} no longer exists.`);
+    return this.readArtifact(row);
+  }
+
+  private async readArtifact(
+    row: Pick<ModelVersion, 'id' | 'checksum'>,
+  ): Promise<{ artifact: string; checksum: string }> {
     const content = await this.storage.get(artifactKey(row.id));
     if (!content) throw new Error(`the artifact of version ${row.id} is missing from storage`);
     return { artifact: content.toString('utf8'), checksum: row.checksum };

@@ -113,7 +113,10 @@ export class TrainingQueueWorker implements OnApplicationBootstrap, OnModuleDest
     }
   }
 
-  /** Queued rows whose queue entry was never added (or lost): add it; a present one is kept. */
+  /**
+   * Queued rows whose queue entry was never added (or was lost): add it. BullMQ ignores an add
+   * whose job id is already in the queue, so entries that exist are left as they are.
+   */
   private async reconcile(): Promise<void> {
     try {
       const stale = await this.jobs.find({
@@ -123,7 +126,7 @@ export class TrainingQueueWorker implements OnApplicationBootstrap, OnModuleDest
       });
       for (const { id } of stale) {
         const { name, data, opts } = queueEntry(id);
-        if (!(await this.queue?.getJob(id))) await this.queue?.add(name, data, opts);
+        await this.queue?.add(name, data, opts);
       }
     } catch (error) {
       this.logger.warn(`reconciling the queue: ${String(error)}`);
