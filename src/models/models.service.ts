@@ -70,6 +70,18 @@ export type VersionSelector = { version?: number; alias?: string };
 
 export const DEFAULT_SERVING_ALIAS = 'production';
 
+/** Says why a model may not be deleted now (a job that would recreate it), or null. */
+export type ModelDeletionCheck = (name: string) => Promise<string | null>;
+
+/**
+ * A caller's write that commits with a new version; false rolls the whole registration back
+ * (a training job whose claim is gone registers nothing).
+ */
+export type CommitWithVersion = (manager: EntityManager, version: ModelVersion) => Promise<boolean>;
+
+/** Rolls the registration transaction back when the caller's write declined; never leaves this file. */
+class RegistrationDeclined extends Error {}
+
 /**
  * The model registry: models, their immutable versions and movable aliases. Every change runs in
  * one transaction with its audit event, and is announced once committed, so serving follows it.
@@ -77,6 +89,7 @@ export const DEFAULT_SERVING_ALIAS = 'production';
 @Injectable()
 export class ModelsService {
   private readonly logger = new Logger('Registry');
+  private readonly deletionChecks: ModelDeletionCheck[] = [];
 
   constructor(
     @InjectRepository(RegisteredModel) private readonly models: Repository<RegisteredModel>,
@@ -143,8 +156,21 @@ export class ModelsService {
     return this.getModel(name);
   }
 
-  /** Removes the model with its versions, aliases and events, unless an alias still serves. */
+  /** Another module's reason to refuse deleting a model (a job that would register into it). */
+  addDeletionCheck(check: ModelDeletionCheck): void {
+    this.deletionChecks.push(check);
+  }
+
+  /**
+   * Removes the model with its versions, aliases and events, unless an alias still serves or a
+   * deletion check refuses (a queued or running job would recreate the model when it finishes).
+   */
   async deleteModel(name: string): Promise<void> {
+    await this.findModel(name);
+    for (const check of this.deletionChecks) {
+      const reason = await check(name);
+      if (reason) throw new ConflictError(reason);
+    }
     const versionIds = await this.transactions.run(async (manager) => {
       const model = await this.findModel(name, manager);
       const aliases = await manager.findBy(ModelAlias, { modelId: model.id });
@@ -303,13 +329,19 @@ export class ModelsService {
 
   /**
    * Allocates the next version number and stores the version (and its alias, if asked) in one
-   * transaction, creating the model when it does not exist yet. `alsoInTransaction` lets the caller
-   * commit its own write with it (a training job becomes `succeeded` exactly when its version exists).
+   * transaction, creating the model when it does not exist yet. `commitWith` lets the caller commit
+   * its own write with it (a training job becomes `succeeded` exactly when its version exists); when
+   * it returns false nothing is registered and the result is null.
    */
+  async registerVersion(input: NewModelVersion): Promise<VersionWithAliases>;
   async registerVersion(
     input: NewModelVersion,
-    alsoInTransaction?: (manager: EntityManager, version: ModelVersion) => Promise<void>,
-  ): Promise<VersionWithAliases> {
+    commitWith: CommitWithVersion,
+  ): Promise<VersionWithAliases | null>;
+  async registerVersion(
+    input: NewModelVersion,
+    commitWith?: CommitWithVersion,
+  ): Promise<VersionWithAliases | null> {
     // The artifact is stored first: a version row always has its artifact. If the transaction
     // does not commit, the object is removed again (a crash in between leaves it unreferenced).
     const versionId = randomUUID();
@@ -318,11 +350,12 @@ export class ModelsService {
     try {
       version = await this.transactions.run(async (manager) => {
         const created = await this.insertVersion(manager, input, versionId);
-        await alsoInTransaction?.(manager, created);
+        if (commitWith && !(await commitWith(manager, created))) throw new RegistrationDeclined();
         return created;
       });
     } catch (error) {
       await this.deleteArtifact(versionId);
+      if (error instanceof RegistrationDeclined) return null;
       throw error;
     }
     await this.events.changed(input.model);

@@ -30,9 +30,6 @@ function workerOptions(): { filename: string; execArgv?: string[] } {
     : { filename, execArgv: ['--require', 'ts-node/register/transpile-only'] };
 }
 
-/** Thrown inside the registration transaction when the claim is gone: nothing is registered. */
-class ClaimLost extends Error {}
-
 /**
  * Runs one claimed training job in a worker thread, whichever process holds it: the embedded
  * runner (the jobs table as the queue) or a BullMQ worker process.
@@ -218,57 +215,55 @@ export class TrainingExecutor implements OnApplicationShutdown {
       validation: result.metrics.validation && { ...result.metrics.validation },
     };
     const artifact = JSON.stringify(result.artifact);
-    try {
-      const version = await this.models.registerVersion(
-        {
-          model: job.modelName,
-          algorithm: job.algorithm,
-          format: result.artifact.format,
-          artifact,
-          inputSchema: result.artifact.inputs,
-          outputSchema: [result.artifact.output],
-          hyperparameters: job.hyperparameters,
-          metrics,
-          lossHistory: result.lossHistory,
-          dataset: { id: dataset.id, name: dataset.name, checksum: dataset.checksum },
-          trainingJobId: job.id,
-          createdBy: `training-job:${job.id}`,
-          // Jobs from before keys existed act as a trainer would.
-          actor: { name: job.createdBy ?? 'unknown', role: job.createdByRole ?? 'trainer' },
-          description: job.description,
-          tags: job.tags,
-          alias: job.alias,
-        },
-        // The job succeeds exactly when its version exists, and only under this run's claim.
-        async (manager, created) => {
-          const claimed = await manager.update(
-            TrainingJob,
-            { id: job.id, status: 'running', attempts: job.attempts },
-            {
-              status: 'succeeded',
-              progress: 1,
-              lossHistory: result.lossHistory,
-              metrics,
-              modelVersion: created.version,
-              finishedAt: new Date(),
-            },
-          );
-          if (claimed.affected !== 1) throw new ClaimLost();
-        },
-      );
-      this.metrics.countTrainingJob(job.modelName, 'succeeded');
-      // Where the time went: reading the dataset, the worker's training, the registry transaction.
-      const registerMs = Math.round(performance.now() - registering);
-      this.logger.log(
-        `training job ${job.id} registered ${job.modelName} v${version.version.version} ` +
-          `(data ${timings.loadMs} ms, training ${timings.trainMs} ms, registration ${registerMs} ms)`,
-      );
-      return 'succeeded';
-    } catch (error) {
-      if (!(error instanceof ClaimLost)) throw error;
+    const version = await this.models.registerVersion(
+      {
+        model: job.modelName,
+        algorithm: job.algorithm,
+        format: result.artifact.format,
+        artifact,
+        inputSchema: result.artifact.inputs,
+        outputSchema: [result.artifact.output],
+        hyperparameters: job.hyperparameters,
+        metrics,
+        lossHistory: result.lossHistory,
+        dataset: { id: dataset.id, name: dataset.name, checksum: dataset.checksum },
+        trainingJobId: job.id,
+        createdBy: `training-job:${job.id}`,
+        // Jobs from before keys existed act as a trainer would.
+        actor: { name: job.createdBy ?? 'unknown', role: job.createdByRole ?? 'trainer' },
+        description: job.description,
+        tags: job.tags,
+        alias: job.alias,
+      },
+      // The job succeeds exactly when its version exists, and only under this run's claim.
+      async (manager, created) => {
+        const claimed = await manager.update(
+          TrainingJob,
+          { id: job.id, status: 'running', attempts: job.attempts },
+          {
+            status: 'succeeded',
+            progress: 1,
+            lossHistory: result.lossHistory,
+            metrics,
+            modelVersion: created.version,
+            finishedAt: new Date(),
+          },
+        );
+        return claimed.affected === 1;
+      },
+    );
+    if (!version) {
       this.logger.log(`training job ${job.id} was cancelled or taken over; nothing registered`);
       return 'lost';
     }
+    this.metrics.countTrainingJob(job.modelName, 'succeeded');
+    // Where the time went: reading the dataset, the worker's training, the registry transaction.
+    const registerMs = Math.round(performance.now() - registering);
+    this.logger.log(
+      `training job ${job.id} registered ${job.modelName} v${version.version.version} ` +
+        `(data ${timings.loadMs} ms, training ${timings.trainMs} ms, registration ${registerMs} ms)`,
+    );
+    return 'succeeded';
   }
 
   /** Back to the queue as if never started: the next runner (of any process) runs it from scratch. */

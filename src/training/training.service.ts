@@ -34,6 +34,20 @@ export class TrainingService implements OnModuleInit {
         ? `Dataset ${datasetId} is used by ${active} queued or running training job(s); cancel them or wait until they finish.`
         : null;
     });
+    // A job that finishes after its model was deleted would create the model again.
+    this.models.addDeletionCheck(async (modelName) => {
+      const active = await this.jobs.find({
+        where: { modelName, status: In(ACTIVE_JOB_STATUSES) },
+        select: { id: true, status: true },
+        take: 3,
+      });
+      if (active.length === 0) return null;
+      const jobs = active.map((job) => `${job.id} (${job.status})`).join(', ');
+      return (
+        `Model ${modelName} has queued or running training job(s) ${jobs}; a job would create the ` +
+        `model again when it finishes. Cancel them (POST /v1/training-jobs/{id}/cancel) or wait, then delete.`
+      );
+    });
   }
 
   /** Validates the request against its dataset, records the job as queued and dispatches it. */
