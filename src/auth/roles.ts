@@ -17,10 +17,6 @@ const GRANTS: Record<Role, readonly Permission[]> = {
   viewer: ['metadata', 'read'],
 };
 
-export function isRole(value: unknown): value is Role {
-  return typeof value === 'string' && (ROLES as readonly string[]).includes(value);
-}
-
 export function grants(role: Role, permission: Permission): boolean {
   return GRANTS[role].includes(permission);
 }
