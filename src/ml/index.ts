@@ -40,7 +40,7 @@ export {
   resolveHyperparameters,
 } from './hyperparameters';
 export { type RegressionMetrics, regressionMetrics } from './metrics';
-export type { CancellationSignal, TrainingProgress } from './model-fitting';
+export type { TrainingProgress } from './model-fitting';
 export { type InputColumn } from './preprocessing';
 export {
   type PredictionBatch,

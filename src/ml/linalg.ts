@@ -6,9 +6,8 @@ const EPS = Number.EPSILON;
 const MAX_JACOBI_SWEEPS = 60;
 const POWER_ITERATIONS = 100;
 // Rows summed into a partial result before it joins the total: keeps rounding error growing with
-// the number of blocks rather than rows, and is how often long passes call their checkpoint.
+// the number of blocks rather than rows.
 const BLOCK_ROWS = 4096;
-const BLOCKS_PER_CHECKPOINT = 16;
 const GROUP_ROWS = 8;
 
 /** a·b; four accumulators shorten the dependency chain and partially pair up the rounding. */
@@ -104,13 +103,7 @@ export function choleskySolve(
  * With l2 = 0 this is the minimum-norm solution numpy.linalg.lstsq returns for a matrix of `rows`
  * rows: singular values below max(rows, n) · ε · σ_max count as zero (numpy's default rcond).
  */
-function svdSolve(
-  u: Float64Array[],
-  y: Float64Array,
-  l2: number,
-  rows: number,
-  checkpoint?: () => void,
-): Float64Array {
+function svdSolve(u: Float64Array[], y: Float64Array, l2: number, rows: number): Float64Array {
   const n = u.length;
   // Rotated in place until the columns are mutually orthogonal: U Σ = X V.
   const v = Array.from({ length: n }, (_, j) => {
@@ -139,7 +132,6 @@ function svdSolve(
         rotate(v[p], v[q], c, s);
       }
     }
-    checkpoint?.();
     if (!rotated) {
       break;
     }
@@ -211,11 +203,7 @@ export interface CentredCrossProducts {
  * them. Centring before multiplying keeps the digits that XᵀX − m μμᵀ would cancel (uncentred
  * one-hot columns); the sums Σ(x − μ̃) in v's first row then correct the means exactly.
  */
-export function centredCrossProducts(
-  x: DesignMatrix,
-  y: Float64Array,
-  checkpoint?: () => void,
-): CentredCrossProducts {
+export function centredCrossProducts(x: DesignMatrix, y: Float64Array): CentredCrossProducts {
   const { data, rows, cols: n } = x;
   const roughMeans = columnSums(x);
   let roughYMean = 0;
@@ -240,7 +228,7 @@ export function centredCrossProducts(
   const o6 = 5 * size;
   const o7 = 6 * size;
   const o8 = 7 * size;
-  for (let start = 0, blocks = 0; start < rows; start += BLOCK_ROWS) {
+  for (let start = 0; start < rows; start += BLOCK_ROWS) {
     const end = Math.min(start + BLOCK_ROWS, rows);
     block.fill(0);
     for (let i = start; i < end; i += GROUP_ROWS) {
@@ -277,9 +265,6 @@ export function centredCrossProducts(
     }
     for (let k = 0; k < total.length; k++) {
       total[k] += block[k];
-    }
-    if (++blocks % BLOCKS_PER_CHECKPOINT === 0) {
-      checkpoint?.();
     }
   }
 
@@ -352,7 +337,6 @@ export function centredLeastSquares(
   means: Float64Array,
   yMean: number,
   l2: number,
-  checkpoint?: () => void,
 ): Float64Array {
   const { data, rows, cols: n } = x;
   const width = n + 1;
@@ -382,13 +366,10 @@ export function centredLeastSquares(
         v[k] = c * vk - s * rk;
       }
     }
-    if ((i + 1) % (BLOCK_ROWS * BLOCKS_PER_CHECKPOINT) === 0) {
-      checkpoint?.();
-    }
   }
   const columns = Array.from({ length: n }, (_, k) =>
     Float64Array.from({ length: n }, (_, j) => r[j * width + k]),
   );
   const qty = Float64Array.from({ length: n }, (_, j) => r[j * width + n]);
-  return svdSolve(columns, qty, l2, rows, checkpoint);
+  return svdSolve(columns, qty, l2, rows);
 }

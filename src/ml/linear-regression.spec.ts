@@ -499,44 +499,6 @@ describe('fitLinear epochs, history and early stopping', () => {
     );
     expect(without).toMatchObject({ epochsRun: 3000, stoppedEarly: false });
   });
-
-  it.each(['gradient-descent', 'sgd', 'adam'] as const)(
-    "%s throws TrainingError('cancelled') once the signal is aborted",
-    (optimizer) => {
-      const signal = { aborted: false };
-      let calls = 0;
-      const onProgress = () => {
-        if (++calls === 3) signal.aborted = true;
-      };
-      expect(() =>
-        fitLinear(diabetes, null, hp({ optimizer, epochs: 1000 }), hooks({ onProgress, signal })),
-      ).toThrow(new TrainingError('cancelled'));
-      expect(calls).toBe(3);
-    },
-  );
-
-  it("normal-equation throws TrainingError('cancelled') for an aborted signal", () => {
-    const signal = { aborted: true };
-    expect(() =>
-      fitLinear(diabetes, null, hp({ optimizer: 'normal-equation' }), hooks({ signal })),
-    ).toThrow(new TrainingError('cancelled'));
-  });
-
-  it.each(['normal-equation', 'gradient-descent', 'sgd', 'adam'] as const)(
-    '%s checks the signal inside long passes over the rows, not only between epochs',
-    (optimizer) => {
-      const { x, y } = problem(300000, 2, 1);
-      let checks = 0;
-      const signal = {
-        get aborted() {
-          return ++checks > 2;
-        },
-      };
-      expect(() =>
-        fitLinear({ x, y }, null, hp({ optimizer, epochs: 1 }), hooks({ signal })),
-      ).toThrow('cancelled');
-    },
-  );
 });
 
 function range(from: number, to: number): number[] {

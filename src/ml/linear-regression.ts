@@ -12,19 +12,11 @@ import {
   largestEigenvalue,
   mean,
 } from './linalg';
-import type {
-  CancellationSignal,
-  DesignMatrix,
-  FitHooks,
-  FitLinear,
-  LinearFit,
-} from './model-fitting';
+import type { DesignMatrix, FitHooks, FitLinear, LinearFit } from './model-fitting';
 import {
   Adam,
-  ROWS_PER_CHECK,
   RowGradient,
   Sgd,
-  checkCancelled,
   divergence,
   identityOrder,
   miniBatchEpoch,
@@ -56,10 +48,9 @@ export const fitLinear: FitLinear = (train, validation, hyperparameters, hooks) 
   if (train.x.rows === 0) {
     throw new TrainingError('Training needs at least one training row.');
   }
-  checkCancelled(hooks.signal);
   switch (hyperparameters.optimizer) {
     case 'normal-equation':
-      return normalEquation(train, monitored, hyperparameters.l2, hooks.signal);
+      return normalEquation(train, monitored, hyperparameters.l2);
     case 'gradient-descent':
       return gradientDescent(train, monitored, hyperparameters, hooks);
     case 'sgd':
@@ -78,8 +69,8 @@ function checkShape({ x, y }: Regression, cols: number): void {
 }
 
 /** Cross products of the data; a non-finite one means non-finite or overflowing input. */
-function crossProducts(data: Regression, signal?: CancellationSignal): CentredCrossProducts {
-  const products = centredCrossProducts(data.x, data.y, () => checkCancelled(signal));
+function crossProducts(data: Regression): CentredCrossProducts {
+  const products = centredCrossProducts(data.x, data.y);
   if (!Number.isFinite(products.yty) || !products.gram.every(Number.isFinite)) {
     throw new TrainingError(
       'The features or the target hold values that are not finite or too large to fit (their ' +
@@ -93,13 +84,8 @@ function crossProducts(data: Regression, signal?: CancellationSignal): CentredCr
  * Closed form: (XcᵀXc + l2·I) w = Xcᵀyc on the centred data, then b = ȳ − μ·w. Cholesky when the
  * system is well conditioned, otherwise the SVD route (the minimum-norm solution when l2 = 0).
  */
-function normalEquation(
-  train: Regression,
-  validation: Regression | null,
-  l2: number,
-  signal?: CancellationSignal,
-): LinearFit {
-  const products = crossProducts(train, signal);
+function normalEquation(train: Regression, validation: Regression | null, l2: number): LinearFit {
+  const products = crossProducts(train);
   const { gram, xty, means, yMean, rows } = products;
   const n = means.length;
   const system = Float64Array.from(gram);
@@ -108,17 +94,17 @@ function normalEquation(
   }
   const weights =
     choleskySolve(system, xty, n, CHOLESKY_PIVOT_TOLERANCE) ??
-    centredLeastSquares(train.x, train.y, means, yMean, l2, () => checkCancelled(signal));
+    centredLeastSquares(train.x, train.y, means, yMean, l2);
   const theta = new Float64Array(n + 1);
   theta.set(weights);
   theta[n] = yMean - dot(means, weights);
   // Residuals summed directly: the quadratic form would cancel the digits of a near-perfect fit.
-  const loss = directHalfMse(train, signal)(theta) + (l2 / (2 * rows)) * dot(weights, weights);
+  const loss = directHalfMse(train)(theta) + (l2 / (2 * rows)) * dot(weights, weights);
   return {
     coefficients: weights,
     intercept: theta[n],
     lossHistory: [loss],
-    validationLossHistory: validation ? [directHalfMse(validation, signal)(theta)] : [],
+    validationLossHistory: validation ? [directHalfMse(validation)(theta)] : [],
     epochsRun: 0,
     stoppedEarly: false,
   };
@@ -138,7 +124,7 @@ function gradientDescent(
   hooks: FitHooks,
 ): LinearFit {
   const { learningRate, l2, epochs } = hyperparameters;
-  const products = crossProducts(train, hooks.signal);
+  const products = crossProducts(train);
   const { gram, xty, means, yMean, yty, rows: m } = products;
   const n = means.length;
   const lambda = l2 / m;
@@ -174,7 +160,7 @@ function gradientDescent(
     theta,
     options: hyperparameters,
     hooks,
-    validationLoss: lossOf(validation, epochs, hooks.signal, theta),
+    validationLoss: lossOf(validation, epochs, theta),
     step(epoch) {
       for (let j = 0; j <= n; j++) {
         theta[j] -= learningRate * gradient[j];
@@ -236,7 +222,7 @@ function miniBatch(
   const { x, y } = train;
   const n = x.cols;
   const m = x.rows;
-  const trainingLoss = halfMseOf(train, epochs, hooks.signal);
+  const trainingLoss = halfMseOf(train, epochs);
   const theta = new Float64Array(n + 1);
   theta[n] = mean(y);
   const gradient = new Float64Array(n + 1);
@@ -250,13 +236,13 @@ function miniBatch(
     accumulate: (rowOrder, from, to, parameters, sum) =>
       accumulateGradient(x.data, n, y, rowOrder, from, to, parameters, sum),
   };
-  const batch = { batchSize, penalised: n, l2, signal: hooks.signal };
+  const batch = { batchSize, penalised: n, l2 };
 
   const fit = runEpochs({
     theta,
     options: hyperparameters,
     hooks,
-    validationLoss: lossOf(validation, epochs, hooks.signal, theta),
+    validationLoss: lossOf(validation, epochs, theta),
     step(epoch) {
       random.shuffle(order);
       const finite = miniBatchEpoch(rows, order, theta, gradient, rule, batch);
@@ -316,13 +302,12 @@ function accumulateGradient(
 function lossOf(
   data: Regression | null,
   epochs: number,
-  signal: CancellationSignal | undefined,
   theta: Float64Array,
 ): (() => number) | null {
   if (data === null) {
     return null;
   }
-  const halfMse = halfMseOf(data, epochs, signal);
+  const halfMse = halfMseOf(data, epochs);
   return () => halfMse(theta);
 }
 
@@ -330,11 +315,11 @@ function lossOf(
  * ½ MSE evaluated `epochs` times: from the cross products when their one-off cost, about (n + 3)/2
  * passes over the rows, is below that of a pass per epoch; then each evaluation is O(n²).
  */
-function halfMseOf(data: Regression, epochs: number, signal?: CancellationSignal): HalfMse {
+function halfMseOf(data: Regression, epochs: number): HalfMse {
   if ((data.x.cols + 3) / 2 > epochs) {
-    return directHalfMse(data, signal);
+    return directHalfMse(data);
   }
-  const { gram, xty, means, yMean, yty, rows } = crossProducts(data, signal);
+  const { gram, xty, means, yMean, yty, rows } = crossProducts(data);
   const n = means.length;
   return (theta) => {
     let d = theta[n] - yMean;
@@ -351,43 +336,21 @@ function halfMseOf(data: Regression, epochs: number, signal?: CancellationSignal
   };
 }
 
-function directHalfMse({ x, y }: Regression, signal?: CancellationSignal): HalfMse {
+function directHalfMse({ x, y }: Regression): HalfMse {
+  const { data, rows, cols: n } = x;
   return (theta) => {
+    const b = theta[n];
     let sum = 0;
-    for (let from = 0; from < x.rows; from += ROWS_PER_CHECK) {
-      checkCancelled(signal);
-      sum += squaredResiduals(
-        x.data,
-        x.cols,
-        y,
-        theta,
-        from,
-        Math.min(from + ROWS_PER_CHECK, x.rows),
-      );
+    for (let i = 0, base = 0; i < rows; i++, base += n) {
+      let h = b;
+      for (let j = 0; j < n; j++) {
+        h += theta[j] * data[base + j];
+      }
+      const r = h - y[i];
+      sum += r * r;
     }
-    return sum / (2 * x.rows);
+    return sum / (2 * rows);
   };
-}
-
-function squaredResiduals(
-  data: Float64Array,
-  n: number,
-  y: Float64Array,
-  theta: Float64Array,
-  from: number,
-  to: number,
-): number {
-  const b = theta[n];
-  let sum = 0;
-  for (let i = from, base = from * n; i < to; i++, base += n) {
-    let h = b;
-    for (let j = 0; j < n; j++) {
-      h += theta[j] * data[base + j];
-    }
-    const r = h - y[i];
-    sum += r * r;
-  }
-  return sum;
 }
 
 /** Both numbers with 3 significant digits, or more if needed to tell them apart. */

@@ -404,48 +404,6 @@ describe('fitLogistic epochs, validation and early stopping', () => {
       expect(meanLogLoss(validation.x, validation.y, fit)).toBeCloseTo(Math.min(...losses), 12);
     },
   );
-
-  it.each(['lbfgs', 'gradient-descent', 'adam'] as const)(
-    "%s throws TrainingError('cancelled') once the signal is aborted",
-    (optimizer) => {
-      const signal = { aborted: false };
-      let calls = 0;
-      const onProgress = () => {
-        if (++calls === 2) signal.aborted = true;
-      };
-      expect(() =>
-        fitLogistic(train, null, 2, hp({ optimizer, tolerance: 0 }), hooks({ onProgress, signal })),
-      ).toThrow(new TrainingError('cancelled'));
-      expect(calls).toBe(2);
-    },
-  );
-
-  it('checks the signal inside long passes over the rows', () => {
-    const rows = 300000;
-    const x = {
-      data: Float64Array.from({ length: rows * 2 }, (_, k) => Math.sin(k)),
-      rows,
-      cols: 2,
-    };
-    const y = Int32Array.from({ length: rows }, (_, i) => i % 2);
-    for (const optimizer of ['lbfgs', 'gradient-descent', 'adam'] as const) {
-      let checks = 0;
-      const signal = {
-        get aborted() {
-          return ++checks > 2;
-        },
-      };
-      expect(() =>
-        fitLogistic(
-          { x, y, sampleWeights: null },
-          null,
-          2,
-          hp({ optimizer, epochs: 1 }),
-          hooks({ signal }),
-        ),
-      ).toThrow('cancelled');
-    }
-  });
 });
 
 describe('fitLogistic input checks', () => {

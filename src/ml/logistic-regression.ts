@@ -5,13 +5,11 @@
  */
 import type { ClassificationHyperparameters } from './hyperparameters';
 import { Lbfgs } from './lbfgs';
-import type { CancellationSignal, DesignMatrix, FitHooks, FitLogistic } from './model-fitting';
+import type { DesignMatrix, FitHooks, FitLogistic } from './model-fitting';
 import {
   Adam,
   EpochLoop,
-  ROWS_PER_CHECK,
   RowGradient,
-  checkCancelled,
   divergence,
   identityOrder,
   miniBatchEpoch,
@@ -38,13 +36,12 @@ const PRODUCT_LIMIT = 1e250;
 
 export const fitLogistic: FitLogistic = (train, validation, classCount, hyperparameters, hooks) => {
   checkData(train, validation, classCount);
-  checkCancelled(hooks.signal);
-  const loss = new LogLoss(train, classCount, hyperparameters.l2, hooks.signal);
+  const loss = new LogLoss(train, classCount, hyperparameters.l2);
   const theta = new Float64Array(loss.size);
   // An empty validation split has no loss to report or monitor.
   const validationLoss =
     validation && validation.x.rows > 0
-      ? new LogLoss({ ...validation, sampleWeights: null }, classCount, 0, hooks.signal)
+      ? new LogLoss({ ...validation, sampleWeights: null }, classCount, 0)
       : null;
   const optimizer: Pick<EpochLoop, 'step' | 'converged'> =
     hyperparameters.optimizer === 'lbfgs'
@@ -106,7 +103,7 @@ function adam(
   const rule = new Adam(learningRate, theta.length);
   const random = new Random(hooks.seed);
   const order = identityOrder(loss.rows);
-  const batch = { batchSize, penalised: loss.classes * loss.cols, l2, signal: hooks.signal };
+  const batch = { batchSize, penalised: loss.classes * loss.cols, l2 };
   return (epoch: number): number => {
     random.shuffle(order);
     const finite = miniBatchEpoch(loss, order, theta, gradient, rule, batch);
@@ -201,7 +198,6 @@ class LogLoss implements RowGradient {
     data: Classification,
     classCount: number,
     private readonly l2: number,
-    private readonly signal?: CancellationSignal,
   ) {
     this.x = data.x;
     this.y = data.y;
@@ -218,17 +214,7 @@ class LogLoss implements RowGradient {
   /** L(θ) = (Σ sᵢ lossᵢ + l2/2 ‖W‖²)/m; its gradient into `gradient` unless that is null. */
   objective(theta: Float64Array, gradient: Float64Array | null): number {
     gradient?.fill(0);
-    let sum = 0;
-    for (let from = 0; from < this.rows; from += ROWS_PER_CHECK) {
-      checkCancelled(this.signal);
-      sum += this.sum(
-        this.order,
-        from,
-        Math.min(from + ROWS_PER_CHECK, this.rows),
-        theta,
-        gradient,
-      );
-    }
+    const sum = this.sum(this.order, 0, this.rows, theta, gradient);
     let norm = 0;
     const weightCount = this.classes * this.cols;
     for (let j = 0; j < weightCount; j++) {

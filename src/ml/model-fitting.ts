@@ -12,10 +12,6 @@ export interface DesignMatrix {
   cols: number;
 }
 
-export interface CancellationSignal {
-  readonly aborted: boolean;
-}
-
 export interface TrainingProgress {
   /** 1-based epoch (lbfgs: iteration) just finished. */
   epoch: number;
@@ -30,8 +26,6 @@ export interface TrainingProgress {
 export interface FitHooks {
   /** Called after every epoch; cheap, the caller throttles. */
   onProgress?: (progress: TrainingProgress) => void;
-  /** Checked at least once per epoch (and per few thousand rows inside long epochs). */
-  signal?: CancellationSignal;
   /** Seeds mini-batch shuffling: the same seed gives bit-identical weights. */
   seed: number;
 }

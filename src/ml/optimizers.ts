@@ -1,14 +1,13 @@
 /**
- * Machinery shared by the iterative fits: the epoch loop (progress, loss history, early stopping,
- * cancellation), mini-batch epochs over shuffled rows, and the sgd/adam update rules.
+ * Machinery shared by the iterative fits: the epoch loop (progress, loss history, early stopping), mini-batch epochs over shuffled rows, and the sgd/adam update rules.
  * Parameters live in one Float64Array θ: the penalised weights first, then the intercepts.
  */
 import type { IterativeOptions } from './hyperparameters';
-import type { CancellationSignal, DesignMatrix, FitHooks, FitResult } from './model-fitting';
+import type { DesignMatrix, FitHooks, FitResult } from './model-fitting';
 import { TrainingError } from './training-error';
 
-/** Long passes over the rows check for cancellation this often. */
-export const ROWS_PER_CHECK = 65536;
+/** A long mini-batch epoch checks this often that θ is still finite (stops a diverged epoch). */
+const ROWS_PER_FINITE_CHECK = 65536;
 const MAX_LOSS_HISTORY = 1000;
 // Rows whose cache lines are loaded ahead of a shuffled pass: their loads overlap, where the
 // arithmetic of the pass would wait for each row's memory in turn (3× faster at 1M × 20); 256
@@ -20,12 +19,6 @@ const LINE = 8;
 const ADAM_BETA1 = 0.9;
 const ADAM_BETA2 = 0.999;
 const ADAM_EPSILON = 1e-8;
-
-export function checkCancelled(signal: CancellationSignal | undefined): void {
-  if (signal?.aborted) {
-    throw new TrainingError('cancelled');
-  }
-}
 
 /** 0, 1, …, rows − 1: the row order of a full pass. */
 export function identityOrder(rows: number): Uint32Array {
@@ -87,7 +80,6 @@ export function runEpochs(loop: EpochLoop): FitResult {
   let validationLoss: number | undefined;
   let stoppedEarly = false;
   while (epoch < epochs) {
-    checkCancelled(hooks.signal);
     epoch++;
     loss = loop.step(epoch);
     validationLoss = loop.validationLoss?.();
@@ -217,7 +209,6 @@ export interface MiniBatchOptions {
   /** θ's first `penalised` entries carry the penalty l2/2m ‖w‖². */
   penalised: number;
   l2: number;
-  signal?: CancellationSignal;
 }
 
 /**
@@ -232,23 +223,22 @@ export function miniBatchEpoch(
   theta: Float64Array,
   gradient: Float64Array,
   rule: UpdateRule,
-  { batchSize, penalised, l2, signal }: MiniBatchOptions,
+  { batchSize, penalised, l2 }: MiniBatchOptions,
 ): boolean {
   const m = order.length;
   const penalty = l2 / m;
   let prefetched = 0;
-  let nextCheck = ROWS_PER_CHECK;
+  let nextCheck = ROWS_PER_FINITE_CHECK;
   for (let start = 0; start < m; start += batchSize) {
     const end = Math.min(start + batchSize, m);
     gradient.fill(0);
     for (let from = start; from < end;) {
       if (from === prefetched) {
         if (prefetched >= nextCheck) {
-          checkCancelled(signal);
           if (!allFinite(theta)) {
             return false;
           }
-          nextCheck += ROWS_PER_CHECK;
+          nextCheck += ROWS_PER_FINITE_CHECK;
         }
         prefetched = Math.min(prefetched + PREFETCH_ROWS, m);
         prefetchRows(rows, order, from, prefetched);

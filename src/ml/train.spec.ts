@@ -278,30 +278,6 @@ describe('train: gradient descent', () => {
     expect(b.metrics).toEqual(a.metrics);
     expect(linear(run(8)).coefficients).not.toEqual(linear(a).coefficients);
   });
-
-  it("throws TrainingError('cancelled') when the signal is aborted mid-training", () => {
-    const signal = { aborted: false };
-    let epochs = 0;
-    const run = () =>
-      train(
-        diabetesInput({ hyperparameters: DIABETES_GD }),
-        (p) => {
-          epochs = p.epoch;
-          if (p.epoch === 100) signal.aborted = true;
-        },
-        signal,
-      );
-    expect(run).toThrow(new TrainingError('cancelled'));
-    expect(epochs).toBe(100);
-  });
-
-  it("throws TrainingError('cancelled') before fitting when the signal is already set", () => {
-    const fit = jest.spyOn(linearRegression, 'fitLinear');
-    expect(() => train(diabetesInput(), undefined, { aborted: true })).toThrow(
-      new TrainingError('cancelled'),
-    );
-    expect(fit).not.toHaveBeenCalled();
-  });
 });
 
 describe('train: ridge regression against scikit-learn', () => {

@@ -18,7 +18,7 @@ import {
 import { fitLinear } from './linear-regression';
 import { fitLogistic } from './logistic-regression';
 import { RegressionMetrics, regressionMetrics } from './metrics';
-import type { CancellationSignal, FitHooks, FitResult, TrainingProgress } from './model-fitting';
+import type { FitHooks, FitResult, TrainingProgress } from './model-fitting';
 import { InputColumn, compareStrings, encodeRows, fitPreprocessing } from './preprocessing';
 import { Predictor, PredictionOutput, compilePredictor } from './predictor';
 import { stratifiedSplit, trainValidationSplit } from './split';
@@ -43,6 +43,12 @@ export interface TrainingInput {
   seed: number;
 }
 
+/**
+ * What a run produced, all of it for the job to show ("stopped early at epoch 312, validation
+ * loss …"): the model, its metrics on both splits, and how the run went, as flat fields
+ * `lossHistory`, `validationLossHistory`, `epochsRun`, `stoppedEarly`, `trainRows`,
+ * `validationRows`.
+ */
 export interface TrainingResult {
   /** Always the current format, modeldock/v2. */
   artifact: ModelArtifactV2;
@@ -51,13 +57,20 @@ export interface TrainingResult {
     train: RegressionMetrics | ClassificationMetrics;
     validation: RegressionMetrics | ClassificationMetrics | null;
   };
-  /** The fitter's: at most 1000 evenly spaced points, the last included. */
+  /** Training loss (the penalised objective): at most 1000 evenly spaced epochs, the last included. */
   lossHistory: number[];
-  /** At the same epochs as lossHistory when a validation split was monitored; else empty. */
+  /**
+   * Validation loss at the same epochs as lossHistory (the unpenalised loss early stopping
+   * watches); empty when validationSplit is 0.
+   */
   validationLossHistory: number[];
+  /** Epochs (lbfgs: iterations) run; 0 for normal-equation, which has none. */
   epochsRun: number;
+  /** True when early stopping ended the run; the model then holds the best weights seen. */
   stoppedEarly: boolean;
+  /** Rows the model was fitted on (the training split). */
   trainRows: number;
+  /** Rows held out and scored as metrics.validation; 0 when validationSplit is 0. */
   validationRows: number;
 }
 
@@ -67,16 +80,15 @@ type Split = { train: Uint32Array; validation: Uint32Array };
  * Splits the rows, fits the preprocessing on the training split only, encodes both splits
  * straight from the columns, fits, and scores both splits through compilePredictor, the code path
  * that serves predictions.
- * Throws TrainingError with a message for the end user, TrainingError('cancelled') once
- * signal.aborted is set.
+ * Throws TrainingError with a message for the end user. A job is cancelled by ending the thread
+ * that runs this, so there is no cancellation signal to check.
  */
 export function train(
   input: TrainingInput,
   onProgress?: (progress: TrainingProgress) => void,
-  signal?: CancellationSignal,
 ): TrainingResult {
   checkInput(input);
-  const hooks: FitHooks = { onProgress, signal, seed: input.seed };
+  const hooks: FitHooks = { onProgress, seed: input.seed };
   return input.algorithm === 'logistic-regression'
     ? trainClassifier(input, hooks)
     : trainRegressor(input, hooks);
@@ -91,7 +103,6 @@ function trainRegressor(input: TrainingInput, hooks: FitHooks): TrainingResult {
     validationSplit,
   );
   const preprocessing = fitPreprocessing(features, split.train);
-  checkCancelled(hooks);
   const validation = hasValidation(split, validationSplit);
   const fit = fitLinear(
     { x: encodeRows(features, preprocessing, split.train), y: gather(target, split.train) },
@@ -104,7 +115,6 @@ function trainRegressor(input: TrainingInput, hooks: FitHooks): TrainingResult {
     input.hyperparameters as RegressionHyperparameters,
     hooks,
   );
-  checkCancelled(hooks);
   const artifact: LinearModelArtifactV2 = {
     format: ARTIFACT_FORMAT,
     algorithm: input.algorithm as LinearModelArtifactV2['algorithm'],
@@ -137,7 +147,6 @@ function trainClassifier(input: TrainingInput, hooks: FitHooks): TrainingResult 
   const y = gatherLabels(labels, split.train);
   const sampleWeights = classWeights(hyperparameters.classWeight, classes, y);
   const preprocessing = fitPreprocessing(features, split.train);
-  checkCancelled(hooks);
   const validation = hasValidation(split, validationSplit);
   const fit = fitLogistic(
     { x: encodeRows(features, preprocessing, split.train), y, sampleWeights },
@@ -151,7 +160,6 @@ function trainClassifier(input: TrainingInput, hooks: FitHooks): TrainingResult 
     hyperparameters,
     hooks,
   );
-  checkCancelled(hooks);
   const weightRows = classes.length === 2 ? 1 : classes.length;
   const cols = encodedWidth(preprocessing);
   const artifact: LogisticModelArtifactV2 = {
@@ -205,12 +213,6 @@ function result(
 /** Validation rows go to the fitter (for early stopping) only when the user asked for a split. */
 function hasValidation(split: Split, validationSplit: number): boolean {
   return validationSplit > 0 && split.validation.length > 0;
-}
-
-function checkCancelled(hooks: FitHooks): void {
-  if (hooks.signal?.aborted) {
-    throw new TrainingError('cancelled');
-  }
 }
 
 function inputSpecs(features: InputColumn[]): FeatureSpec[] {
