@@ -321,7 +321,10 @@ async function run(env: Env, procs: Proc[]) {
     return service;
   };
   const startWorker = async () => {
-    const worker = await startNode([path.join(ROOT, 'dist', 'src', 'worker.js')], env.cluster);
+    const worker = await startNode(
+      [path.join(ROOT, 'dist', 'src', 'worker-process.js')],
+      env.cluster,
+    );
     procs.push(worker);
     return worker;
   };

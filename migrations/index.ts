@@ -4,6 +4,7 @@ import { RegistryProvenance1764100000000 } from './1764100000000-RegistryProvena
 import { ApiKeys1764200000000 } from './1764200000000-ApiKeys';
 import { RunningAtScale1764300000000 } from './1764300000000-RunningAtScale';
 import { ArtifactsInStorage1764400000000 } from './1764400000000-ArtifactsInStorage';
+import { TrainingSummary1764500000000 } from './1764500000000-TrainingSummary';
 
 export const MIGRATIONS = [
   InitialSchema1764000000000,
@@ -11,4 +12,5 @@ export const MIGRATIONS = [
   ApiKeys1764200000000,
   RunningAtScale1764300000000,
   ArtifactsInStorage1764400000000,
+  TrainingSummary1764500000000,
 ];

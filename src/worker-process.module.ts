@@ -5,9 +5,9 @@ import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { StorageModule } from './storage/storage.module';
-import { TrainingWorkerModule } from './training/training-worker.module';
+import { QueueConsumerModule } from './training/queue-consumer.module';
 
-/** A training worker process (`npm run start:worker`): the same database, storage and Redis. */
+/** The worker process (`npm run start:worker`): the API's database, storage and Redis, no HTTP API. */
 @Module({
   imports: [
     ConfigModule,
@@ -16,7 +16,7 @@ import { TrainingWorkerModule } from './training/training-worker.module';
     ClusterModule,
     MetricsModule,
     HealthModule,
-    TrainingWorkerModule,
+    QueueConsumerModule,
   ],
 })
-export class WorkerModule {}
+export class WorkerProcessModule {}

@@ -1,4 +1,5 @@
-// The training worker process: `npm run start:worker` (needs REDIS_URL and a shared DATABASE_URL).
+// The worker process: `npm run start:worker` (needs REDIS_URL and a shared DATABASE_URL). Its queue
+// consumer runs training jobs in training threads; it serves only probes and /metrics.
 import 'reflect-metadata';
 import { ServiceUnavailableException } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -9,18 +10,18 @@ import { exitOnStartupFailure } from './common/startup-failure';
 import { PinoLoggerService } from './common/pino-logger.service';
 import { ReadinessService } from './health/readiness.service';
 import { MetricsService } from './metrics/metrics.service';
-import { WorkerModule } from './worker.module';
+import { WorkerProcessModule } from './worker-process.module';
 
 async function bootstrap(): Promise<void> {
   const config = appConfig();
   if (!config.redis) {
     throw new ConfigError(
-      'A worker takes jobs from Redis: set REDIS_URL (and DATABASE_URL to the API processes’ database).',
+      'A worker process takes jobs from Redis: set REDIS_URL (and DATABASE_URL to the API processes’ database).',
     );
   }
   const log = pino({ level: config.logLevel, base: { pid: process.pid, role: 'worker' } });
   // No HTTP API here: an application context, plus a small server for probes and metrics.
-  const app = await NestFactory.createApplicationContext(WorkerModule, {
+  const app = await NestFactory.createApplicationContext(WorkerProcessModule, {
     logger: new PinoLoggerService(log),
   });
   const readiness = app.get(ReadinessService);
@@ -42,14 +43,14 @@ async function bootstrap(): Promise<void> {
   await server.listen({ port: config.port, host: config.host });
   log.info(
     { port: config.port },
-    `ModelDock worker ready (probes and /metrics on :${config.port})`,
+    `ModelDock worker process ready (probes and /metrics on :${config.port})`,
   );
 
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
-    log.info({ signal }, 'worker stopping: running jobs go back to the queue');
+    log.info({ signal }, 'worker process stopping: running jobs go back to the queue');
     readiness.beginShutdown();
     const hardExit = setTimeout(() => process.exit(1), config.shutdown.graceMs + 5000);
     hardExit.unref();

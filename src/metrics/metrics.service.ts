@@ -1,9 +1,18 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { appConfig, AppConfig } from '../config/app.config';
 import { BoundCounter, BoundHistogram, HistogramSeries } from './bound-metrics';
 
 const OTHER_MODELS = '__other__';
+/** The statuses a training job ends in: the series of modeldock_training_jobs_total. */
+const FINAL_TRAINING_STATUSES = ['succeeded', 'failed', 'cancelled'] as const;
+export type FinalTrainingStatus = (typeof FINAL_TRAINING_STATUSES)[number];
+
+/** Jobs waiting and training, counted in the database (the same figure from every process). */
+export interface ActiveTrainingJobs {
+  queued: number;
+  running: number;
+}
 const MISNAMED_DEFAULT_GAUGES = [
   'nodejs_active_handles_total',
   'nodejs_active_requests_total',
@@ -98,6 +107,38 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  private readonly trainingDuration = new Histogram({
+    name: 'modeldock_training_duration_seconds',
+    help: 'Training runs from claim to finish (data loading, training, registration), by model and outcome.',
+    labelNames: ['model', 'outcome'] as const,
+    buckets: [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1200, 1800, 3600],
+    registers: [this.registry],
+  });
+
+  private countActiveTrainingJobs: (() => Promise<ActiveTrainingJobs>) | null = null;
+  /** One database count serves both gauges of a scrape. */
+  private activeTrainingJobs: Promise<ActiveTrainingJobs | null> | null = null;
+
+  private readonly queuedTrainingJobs: Gauge = new Gauge({
+    name: 'modeldock_training_jobs_queued',
+    help: 'Training jobs waiting for a runner, counted in the database: every process reports the same figure (use max, not sum).',
+    registers: [this.registry],
+    collect: async () => {
+      const active = await this.readActiveTrainingJobs();
+      if (active) this.queuedTrainingJobs.set(active.queued);
+    },
+  });
+
+  private readonly runningTrainingJobs: Gauge = new Gauge({
+    name: 'modeldock_training_jobs_running',
+    help: 'Training jobs running in any process, counted in the database: every process reports the same figure (use max, not sum).',
+    registers: [this.registry],
+    collect: async () => {
+      const active = await this.readActiveTrainingJobs();
+      if (active) this.runningTrainingJobs.set(active.running);
+    },
+  });
+
   constructor(@Inject(appConfig.KEY) private readonly config: AppConfig) {
     collectDefaultMetrics({ register: this.registry });
     // prom-client names these gauges *_total, which `promtool check metrics` rejects (only counters
@@ -164,8 +205,28 @@ export class MetricsService {
     this.loadedVersions.set(count);
   }
 
-  countTrainingJob(model: string, status: string): void {
-    this.trainingJobs.inc({ model: this.modelLabel(model), status });
+  /**
+   * Starts at 0 the series a job of `model` can end in, so that Prometheus' rate() and increase()
+   * count its first job (a series first seen at 1 counts nothing). Called wherever a job may end:
+   * where it is created and where it is claimed (worker processes have their own registry).
+   */
+  initTrainingJobSeries(model: string): void {
+    const label = this.modelLabel(model);
+    for (const status of FINAL_TRAINING_STATUSES)
+      this.trainingJobs.inc({ model: label, status }, 0);
+  }
+
+  /** A job reached a final status; `seconds` from its claim, when a runner had claimed it. */
+  countTrainingJob(model: string, status: FinalTrainingStatus, seconds?: number): void {
+    const label = this.modelLabel(model);
+    this.trainingJobs.inc({ model: label, status });
+    if (seconds !== undefined)
+      this.trainingDuration.observe({ model: label, outcome: status }, seconds);
+  }
+
+  /** The gauges of queued and running jobs read the database through `count` at each scrape. */
+  countActiveTrainingJobsWith(count: () => Promise<ActiveTrainingJobs>): void {
+    this.countActiveTrainingJobs = count;
   }
 
   get contentType(): string {
@@ -174,6 +235,16 @@ export class MetricsService {
 
   render(): Promise<string> {
     return this.registry.metrics();
+  }
+
+  private readActiveTrainingJobs(): Promise<ActiveTrainingJobs | null> {
+    const count = this.countActiveTrainingJobs;
+    if (!count) return Promise.resolve(null);
+    // A database that does not answer leaves the last figures rather than failing the scrape.
+    this.activeTrainingJobs ??= count()
+      .catch(() => null)
+      .finally(() => (this.activeTrainingJobs = null));
+    return this.activeTrainingJobs;
   }
 
   /** Caps the number of model label values so a registry of thousands cannot explode the series. */

@@ -1,40 +1,35 @@
 import { Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
-import { Repository } from 'typeorm';
 import type { AppConfig } from '../config/app.config';
-import { TrainingJob } from './training-job.entity';
-import { CANCELLED, SHUTDOWN, TrainingExecutor } from './training-executor';
-import type { TrainingDispatcher } from './training-dispatcher';
+import type { JobDispatcher } from './job-dispatcher';
+import { CANCELLED, SHUTDOWN, ThreadExecutor } from './thread-executor';
+import { TrainingJobsRepository } from './training-jobs.repository';
 
 const INTERRUPTED =
   'interrupted: the service stopped while this job was running. Start a new job with the same request.';
 
 /**
- * The embedded runner (no REDIS_URL): runs queued jobs in this process's worker threads, oldest
+ * The embedded runner (no REDIS_URL): runs queued jobs in this process's training threads, oldest
  * first, `TRAINING_CONCURRENCY` at a time. The jobs table is the queue: a job is claimed by moving
  * it from queued to running, so nothing is lost. A graceful shutdown hands running jobs back to
  * the queue; after a crash, jobs left running are marked interrupted (a job that crashed the
  * process must not crash it again). Made by TrainingModule's factory, not injected by class.
  */
-export class TrainingRunner implements TrainingDispatcher, OnApplicationBootstrap, OnModuleDestroy {
-  private readonly logger = new Logger(TrainingRunner.name);
+export class EmbeddedRunner implements JobDispatcher, OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger(EmbeddedRunner.name);
   private readonly running = new Map<string, { abort: AbortController; done: Promise<void> }>();
   private pumping: Promise<void> | null = null;
   private wokenWhilePumping = false;
   private stopping = false;
 
   constructor(
-    private readonly jobs: Repository<TrainingJob>,
-    private readonly executor: TrainingExecutor,
+    private readonly jobs: TrainingJobsRepository,
+    private readonly executor: ThreadExecutor,
     private readonly config: AppConfig,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    const interrupted = await this.jobs.update(
-      { status: 'running' },
-      { status: 'failed', error: INTERRUPTED, finishedAt: new Date() },
-    );
-    if (interrupted.affected)
-      this.logger.warn(`${interrupted.affected} interrupted training job(s) marked failed`);
+    const interrupted = await this.jobs.markInterrupted(INTERRUPTED);
+    if (interrupted) this.logger.warn(`${interrupted} interrupted training job(s) marked failed`);
     this.wake();
   }
 
@@ -58,7 +53,7 @@ export class TrainingRunner implements TrainingDispatcher, OnApplicationBootstra
     await run.done;
   }
 
-  /** Starts queued jobs while there are free workers. Safe to call at any time. */
+  /** Starts queued jobs while there are free threads. Safe to call at any time. */
   private wake(): void {
     if (this.pumping) {
       this.wokenWhilePumping = true;
@@ -77,12 +72,9 @@ export class TrainingRunner implements TrainingDispatcher, OnApplicationBootstra
 
   private async pump(): Promise<void> {
     while (!this.stopping && this.running.size < this.config.training.concurrency) {
-      const next = await this.jobs.findOne({
-        where: { status: 'queued' },
-        order: { createdAt: 'ASC', id: 'ASC' },
-      });
+      const next = await this.jobs.nextQueued();
       if (!next) return;
-      const claimed = await this.executor.claim(next);
+      const claimed = await this.jobs.claim(next);
       if (!claimed) continue;
       // Claimed means running, even if shutdown began meanwhile: it is registered here, so that
       // shutdown hands it back like any running job.

@@ -5,40 +5,40 @@ import {
   OnApplicationBootstrap,
   OnModuleDestroy,
 } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
 import { DelayedError, Job, Queue, Worker } from 'bullmq';
-import { LessThan, Repository } from 'typeorm';
 import { ClusterEventsService } from '../cluster/cluster-events.service';
 import { RedisService } from '../cluster/redis.service';
 import { appConfig, AppConfig } from '../config/app.config';
-import { ACTIVE_JOB_STATUSES, TrainingJob } from './training-job.entity';
-import { CANCELLED, SHUTDOWN, TrainingExecutor } from './training-executor';
-import { QueuedTraining, queueEntry, TRAINING_QUEUE } from './training-queue';
+import { QueuedTraining, queueEntry, TRAINING_QUEUE } from './queue-entry';
+import { CANCELLED, SHUTDOWN, ThreadExecutor } from './thread-executor';
+import { ACTIVE_JOB_STATUSES } from './training-job.entity';
+import { TrainingJobsRepository } from './training-jobs.repository';
 
 /** Queued rows older than this without a queue entry are enqueued again (an API died in between). */
 const RECONCILE_AFTER_MS = 30_000;
 
 /**
- * A worker process's consumer (`npm run start:worker`): takes job ids from the BullMQ queue,
- * `TRAINING_CONCURRENCY` at a time, and runs them with the same executor as the embedded runner.
+ * The queue consumer of a worker process (`npm run start:worker`): takes job ids from the BullMQ
+ * queue, `TRAINING_CONCURRENCY` at a time, and runs them in training threads with the same
+ * ThreadExecutor as the embedded runner.
  *
- * A worker killed mid-job stops renewing its BullMQ lock; after TRAINING_WORKER_LOCK_MS another
- * worker receives the job again (BullMQ's stalled-job check) and finds the row still running under
- * the dead worker's claim. Below TRAINING_JOB_ATTEMPTS claims it runs the job again from scratch;
- * at the limit it marks the job failed, saying why. The claim check at registration means a job
- * is never registered twice. A graceful stop hands running jobs back to the queue.
+ * A worker process killed mid-job stops renewing its BullMQ lock; after TRAINING_WORKER_LOCK_MS
+ * another one receives the job again (BullMQ's stalled-job check) and finds the row still running
+ * under the dead process's claim. Below TRAINING_JOB_ATTEMPTS claims it runs the job again from
+ * scratch; at the limit it marks the job failed, saying why. The claim check at registration means
+ * a job is never registered twice. A graceful stop hands running jobs back to the queue.
  */
 @Injectable()
-export class TrainingQueueWorker implements OnApplicationBootstrap, OnModuleDestroy {
-  private readonly logger = new Logger('TrainingWorker');
+export class QueueConsumer implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger('QueueConsumer');
   private readonly running = new Map<string, AbortController>();
   private worker: Worker<QueuedTraining> | undefined;
   private queue: Queue<QueuedTraining> | undefined;
   private reconcileTimer: NodeJS.Timeout | undefined;
 
   constructor(
-    @InjectRepository(TrainingJob) private readonly jobs: Repository<TrainingJob>,
-    private readonly executor: TrainingExecutor,
+    private readonly jobs: TrainingJobsRepository,
+    private readonly executor: ThreadExecutor,
     private readonly redis: RedisService,
     private readonly cluster: ClusterEventsService,
     @Inject(appConfig.KEY) private readonly config: AppConfig,
@@ -53,7 +53,7 @@ export class TrainingQueueWorker implements OnApplicationBootstrap, OnModuleDest
       TRAINING_QUEUE,
       (job, token) => this.process(job, token),
       {
-        connection: this.redis.open('training worker'),
+        connection: this.redis.open('queue consumer'),
         prefix: this.redis.keyPrefix,
         concurrency,
         lockDuration: workerLockMs,
@@ -62,7 +62,7 @@ export class TrainingQueueWorker implements OnApplicationBootstrap, OnModuleDest
         maxStalledCount: attempts,
       },
     );
-    this.worker.on('error', (error) => this.logger.warn(`worker: ${error.message}`));
+    this.worker.on('error', (error) => this.logger.warn(`consumer: ${error.message}`));
     this.queue = new Queue<QueuedTraining>(TRAINING_QUEUE, {
       connection: this.redis.client(),
       prefix: this.redis.keyPrefix,
@@ -73,7 +73,7 @@ export class TrainingQueueWorker implements OnApplicationBootstrap, OnModuleDest
     this.logger.log(`taking training jobs from Redis, ${concurrency} at a time`);
   }
 
-  /** Graceful stop: running jobs go back to the queue (for another worker), then BullMQ closes. */
+  /** Graceful stop: running jobs go back to the queue (for another process), then BullMQ closes. */
   async onModuleDestroy(): Promise<void> {
     clearInterval(this.reconcileTimer);
     for (const abort of this.running.values()) abort.abort(new Error(SHUTDOWN));
@@ -82,11 +82,11 @@ export class TrainingQueueWorker implements OnApplicationBootstrap, OnModuleDest
   }
 
   private async process(entry: Job<QueuedTraining>, token: string | undefined): Promise<void> {
-    const row = await this.jobs.findOneBy({ id: entry.data.jobId });
+    const row = await this.jobs.get(entry.data.jobId);
     // Cancelled, finished or deleted meanwhile: nothing to do.
     if (!row || !ACTIVE_JOB_STATUSES.includes(row.status)) return;
     if (row.status === 'running' && row.attempts >= this.config.training.attempts) {
-      await this.executor.failUnclaimed(
+      await this.jobs.failUnclaimed(
         row,
         `interrupted: the worker running this job stopped (killed or crashed) on attempt ` +
           `${row.attempts} of ${this.config.training.attempts} (TRAINING_JOB_ATTEMPTS). ` +
@@ -94,7 +94,7 @@ export class TrainingQueueWorker implements OnApplicationBootstrap, OnModuleDest
       );
       return;
     }
-    const claimed = await this.executor.claim(row);
+    const claimed = await this.jobs.claim(row);
     if (!claimed) return;
     if (row.status === 'running') {
       this.logger.warn(`training job ${row.id}: its worker stopped; running it again`);
@@ -104,7 +104,7 @@ export class TrainingQueueWorker implements OnApplicationBootstrap, OnModuleDest
     try {
       const end = await this.executor.execute(claimed, abort.signal);
       if (end === 'handed-back') {
-        // Back in the queue for the next worker, without counting as a failed attempt.
+        // Back in the queue for the next worker process, without counting as a failed attempt.
         await entry.moveToDelayed(Date.now(), token);
         throw new DelayedError();
       }
@@ -119,12 +119,8 @@ export class TrainingQueueWorker implements OnApplicationBootstrap, OnModuleDest
    */
   private async reconcile(): Promise<void> {
     try {
-      const stale = await this.jobs.find({
-        where: { status: 'queued', createdAt: LessThan(new Date(Date.now() - RECONCILE_AFTER_MS)) },
-        select: { id: true },
-        take: 1000,
-      });
-      for (const { id } of stale) {
+      const stale = await this.jobs.staleQueuedIds(new Date(Date.now() - RECONCILE_AFTER_MS), 1000);
+      for (const id of stale) {
         const { name, data, opts } = queueEntry(id);
         await this.queue?.add(name, data, opts);
       }

@@ -3,34 +3,20 @@ import { Queue } from 'bullmq';
 import { ClusterEventsService } from '../cluster/cluster-events.service';
 import { RedisService } from '../cluster/redis.service';
 import { withTimeout } from '../common/with-timeout';
-import type { TrainingDispatcher } from './training-dispatcher';
+import type { JobDispatcher } from './job-dispatcher';
+import { QueuedTraining, queueEntry, TRAINING_QUEUE } from './queue-entry';
 
-export const TRAINING_QUEUE = 'modeldock-training';
 /** How long a request waits on Redis before going on without it. */
 const REDIS_WAIT_MS = 2000;
 
-/** What a queue entry carries: the job's id; the database row holds everything else. */
-export interface QueuedTraining {
-  jobId: string;
-}
-
-/** Queue options both sides agree on; the BullMQ job id is the training job's id. */
-export function queueEntry(jobId: string) {
-  return {
-    name: 'train',
-    data: { jobId } satisfies QueuedTraining,
-    opts: { jobId, removeOnComplete: 1000, removeOnFail: 1000 },
-  };
-}
-
 /**
- * With REDIS_URL, API processes only enqueue: the job row is stored as queued first, then its id
- * goes to BullMQ, where `npm run start:worker` processes take it. A cancel is written to the row
- * (the authority) and announced, so the worker running it stops within moments. Made by
- * TrainingModule's factory.
+ * The queue dispatcher (with REDIS_URL): API processes only enqueue. The job row is stored as
+ * queued first, then its id goes to BullMQ, where the queue consumers of worker processes
+ * (`npm run start:worker`) take it. A cancel is written to the row (the authority) and announced,
+ * so the worker process running it stops within moments. Made by TrainingModule's factory.
  */
-export class TrainingQueueDispatcher implements TrainingDispatcher, OnModuleDestroy {
-  private readonly logger = new Logger('TrainingQueue');
+export class QueueDispatcher implements JobDispatcher, OnModuleDestroy {
+  private readonly logger = new Logger('QueueDispatcher');
   private readonly queue: Queue<QueuedTraining>;
 
   constructor(
@@ -50,14 +36,14 @@ export class TrainingQueueDispatcher implements TrainingDispatcher, OnModuleDest
       // BullMQ waits for a connection that may not come: do not hold the request for it.
       await withTimeout(this.queue.add(name, data, opts), REDIS_WAIT_MS, 'enqueueing');
     } catch (error) {
-      // The row is stored; a worker's reconciliation enqueues it once Redis answers again.
+      // The row is stored; a queue consumer's reconciliation enqueues it once Redis answers again.
       this.logger.warn(`job ${job.id} not enqueued yet: ${String(error)}`);
     }
   }
 
   async cancelled(id: string): Promise<void> {
     await this.cluster.publish('training.cancelled', { jobId: id });
-    // A waiting entry can go now; an active one ends when its worker hears of the cancel.
+    // A waiting entry can go now; an active one ends when its worker process hears of the cancel.
     await withTimeout(this.queue.remove(id), REDIS_WAIT_MS, 'dequeueing').catch(() => undefined);
   }
 

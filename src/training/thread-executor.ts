@@ -1,16 +1,13 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
 import * as path from 'node:path';
 import { MessageChannel, MessagePort } from 'node:worker_threads';
 import { Piscina } from 'piscina';
-import { In, Repository } from 'typeorm';
 import { appConfig, AppConfig } from '../config/app.config';
 import { DatasetsService } from '../datasets/datasets.service';
-import { MetricsService } from '../metrics/metrics.service';
 import { Algorithm, Hyperparameters, TrainingProgress, TrainingResult } from '../ml';
-import { ModelsService } from '../models/models.service';
 import { TrainingJob } from './training-job.entity';
-import type { TrainingOutcome, TrainingTask } from './training.worker';
+import { TrainingJobsRepository } from './training-jobs.repository';
+import type { ThreadOutcome, TrainingTask } from './training.thread';
 
 const MAX_LIVE_LOSS_POINTS = 1000;
 
@@ -21,39 +18,34 @@ export type RunEnd = 'succeeded' | 'failed' | 'cancelled' | 'handed-back' | 'los
 export const CANCELLED = 'cancelled';
 export const SHUTDOWN = 'shutdown';
 
-/** Compiled code runs training.worker.js; under ts-jest/ts-node the .ts file needs a loader. */
-function workerOptions(): { filename: string; execArgv?: string[] } {
+/** Compiled code runs training.thread.js; under ts-jest/ts-node the .ts file needs a loader. */
+function threadOptions(): { filename: string; execArgv?: string[] } {
   const compiled = path.extname(__filename) === '.js';
-  const filename = path.join(__dirname, `training.worker${compiled ? '.js' : '.ts'}`);
+  const filename = path.join(__dirname, `training.thread${compiled ? '.js' : '.ts'}`);
   return compiled
     ? { filename }
     : { filename, execArgv: ['--require', 'ts-node/register/transpile-only'] };
 }
 
 /**
- * Runs one claimed training job in a worker thread, whichever process holds it: the embedded
- * runner (the jobs table as the queue) or a BullMQ worker process.
- *
- * A claim is the job's `attempts` number at the moment a runner moved it to running. Every write a
- * run makes (progress, success, failure) is conditional on the job still being `running` under
- * that claim, so a job cancelled meanwhile, or taken over after its runner was presumed dead, is
- * never registered twice and never overwritten by a stale runner.
+ * Runs one claimed training job in a training thread (a piscina pool of `TRAINING_CONCURRENCY`),
+ * for whichever runner claimed it: the embedded runner, or a worker process's queue consumer.
+ * Its writes go through TrainingJobsRepository under the run's claim: when a write finds the claim
+ * gone (cancelled, or taken over), the run stops and registers nothing.
  */
 @Injectable()
-export class TrainingExecutor implements OnApplicationShutdown {
+export class ThreadExecutor implements OnApplicationShutdown {
   private readonly logger = new Logger('Training');
-  private readonly pool: Piscina<TrainingTask, TrainingOutcome>;
+  private readonly pool: Piscina<TrainingTask, ThreadOutcome>;
   private stopping = false;
 
   constructor(
-    @InjectRepository(TrainingJob) private readonly jobs: Repository<TrainingJob>,
+    private readonly jobs: TrainingJobsRepository,
     private readonly datasets: DatasetsService,
-    private readonly models: ModelsService,
-    private readonly metrics: MetricsService,
     @Inject(appConfig.KEY) private readonly config: AppConfig,
   ) {
     this.pool = new Piscina({
-      ...workerOptions(),
+      ...threadOptions(),
       minThreads: 0,
       maxThreads: config.training.concurrency,
       idleTimeout: 60_000,
@@ -64,34 +56,6 @@ export class TrainingExecutor implements OnApplicationShutdown {
   async onApplicationShutdown(): Promise<void> {
     this.stopping = true;
     await this.pool.destroy();
-  }
-
-  /**
-   * Moves the job to running under a new claim, if it is still as `seen` (queued, or running
-   * under a claim whose runner is gone). Null: someone else changed it first.
-   */
-  async claim(seen: TrainingJob): Promise<TrainingJob | null> {
-    const claimed = {
-      status: 'running' as const,
-      attempts: seen.attempts + 1,
-      startedAt: new Date(),
-      progress: 0,
-      lossHistory: [],
-    };
-    const result = await this.jobs.update(
-      { id: seen.id, status: seen.status, attempts: seen.attempts },
-      claimed,
-    );
-    return result.affected === 1 ? { ...seen, ...claimed } : null;
-  }
-
-  /** Marks an active job failed without running it (its runners kept dying, or this one did). */
-  async failUnclaimed(job: TrainingJob, error: string): Promise<void> {
-    const result = await this.jobs.update(
-      { id: job.id, status: In(['queued', 'running']), attempts: job.attempts },
-      { status: 'failed', error, finishedAt: new Date() },
-    );
-    if (result.affected === 1) this.metrics.countTrainingJob(job.modelName, 'failed');
   }
 
   async execute(job: TrainingJob, signal: AbortSignal): Promise<RunEnd> {
@@ -120,7 +84,7 @@ export class TrainingExecutor implements OnApplicationShutdown {
         },
         progressPort: port2,
       };
-      // Move the numeric columns to the worker instead of copying them (hundreds of MB on big
+      // Move the numeric columns to the thread instead of copying them (hundreds of MB on big
       // datasets); the decoded arrays each own their buffer and are not used here again.
       const buffers = new Set<ArrayBuffer>();
       for (const input of [task.input.target, ...task.input.features]) {
@@ -146,9 +110,11 @@ export class TrainingExecutor implements OnApplicationShutdown {
       // `stopping` too: a task the pool drops at shutdown goes back to the queue, not broken.
       if (signal.aborted || this.stopping) {
         const reason = signal.reason instanceof Error ? signal.reason.message : '';
-        // Counted by the cancel itself, which already wrote the row.
+        // The cancel itself already wrote the row.
         if (reason === CANCELLED) return 'cancelled';
-        return (await this.handBack(job)) ? 'handed-back' : 'lost';
+        if (!(await this.jobs.handBack(job))) return 'lost';
+        this.logger.log(`training job ${job.id} handed back to the queue`);
+        return 'handed-back';
       }
       this.logger.error(
         `training job ${job.id} crashed: ${error instanceof Error ? error.stack : String(error)}`,
@@ -184,12 +150,9 @@ export class TrainingExecutor implements OnApplicationShutdown {
       const { epoch, epochs } = latest;
       latest = null;
       writing = this.jobs
-        .update(
-          { id: job.id, status: 'running', attempts: job.attempts },
-          { progress: Math.min(epoch / epochs, 0.99), lossHistory: [...lossHistory] },
-        )
-        .then((result) => {
-          if (result.affected === 0) onLost();
+        .reportProgress(job, Math.min(epoch / epochs, 0.99), [...lossHistory])
+        .then((held) => {
+          if (!held) onLost();
         })
         .catch((error: unknown) =>
           this.logger.warn(`progress of job ${job.id} not saved: ${String(error)}`),
@@ -214,13 +177,13 @@ export class TrainingExecutor implements OnApplicationShutdown {
       train: { ...result.metrics.train },
       validation: result.metrics.validation && { ...result.metrics.validation },
     };
-    const artifact = JSON.stringify(result.artifact);
-    const version = await this.models.registerVersion(
+    const version = await this.jobs.succeed(
+      job,
       {
         model: job.modelName,
         algorithm: job.algorithm,
         format: result.artifact.format,
-        artifact,
+        artifact: JSON.stringify(result.artifact),
         inputSchema: result.artifact.inputs,
         outputSchema: [result.artifact.output],
         hyperparameters: job.hyperparameters,
@@ -235,29 +198,23 @@ export class TrainingExecutor implements OnApplicationShutdown {
         tags: job.tags,
         alias: job.alias,
       },
-      // The job succeeds exactly when its version exists, and only under this run's claim.
-      async (manager, created) => {
-        const claimed = await manager.update(
-          TrainingJob,
-          { id: job.id, status: 'running', attempts: job.attempts },
-          {
-            status: 'succeeded',
-            progress: 1,
-            lossHistory: result.lossHistory,
-            metrics,
-            modelVersion: created.version,
-            finishedAt: new Date(),
-          },
-        );
-        return claimed.affected === 1;
+      {
+        metrics,
+        lossHistory: result.lossHistory,
+        training: {
+          epochsRun: result.epochsRun,
+          stoppedEarly: result.stoppedEarly,
+          trainRows: result.trainRows,
+          validationRows: result.validationRows,
+          validationLossHistory: result.validationLossHistory,
+        },
       },
     );
     if (!version) {
       this.logger.log(`training job ${job.id} was cancelled or taken over; nothing registered`);
       return 'lost';
     }
-    this.metrics.countTrainingJob(job.modelName, 'succeeded');
-    // Where the time went: reading the dataset, the worker's training, the registry transaction.
+    // Where the time went: reading the dataset, the thread's training, the registry transaction.
     const registerMs = Math.round(performance.now() - registering);
     this.logger.log(
       `training job ${job.id} registered ${job.modelName} v${version.version.version} ` +
@@ -266,30 +223,7 @@ export class TrainingExecutor implements OnApplicationShutdown {
     return 'succeeded';
   }
 
-  /** Back to the queue as if never started: the next runner (of any process) runs it from scratch. */
-  private async handBack(job: TrainingJob): Promise<boolean> {
-    const result = await this.jobs.update(
-      { id: job.id, status: 'running', attempts: job.attempts },
-      // The claim is returned too: a graceful stop does not count against TRAINING_JOB_ATTEMPTS.
-      {
-        status: 'queued',
-        startedAt: null,
-        progress: 0,
-        lossHistory: [],
-        attempts: job.attempts - 1,
-      },
-    );
-    if (result.affected === 1) this.logger.log(`training job ${job.id} handed back to the queue`);
-    return result.affected === 1;
-  }
-
   private async fail(job: TrainingJob, error: string): Promise<RunEnd> {
-    const result = await this.jobs.update(
-      { id: job.id, status: 'running', attempts: job.attempts },
-      { status: 'failed', error, finishedAt: new Date() },
-    );
-    if (result.affected !== 1) return 'lost';
-    this.metrics.countTrainingJob(job.modelName, 'failed');
-    return 'failed';
+    return (await this.jobs.fail(job, error)) ? 'failed' : 'lost';
   }
 }

@@ -12,6 +12,18 @@ export interface JobMetrics {
   validation: JsonObject | null;
 }
 
+/** How a run went, beyond its metrics: recorded when the job succeeds. */
+export interface TrainingSummary {
+  /** Epochs the fitter ran (0 for closed-form solutions such as the normal equation). */
+  epochsRun: number;
+  /** True when the validation loss stopped improving before `epochs` (patience and tolerance). */
+  stoppedEarly: boolean;
+  trainRows: number;
+  validationRows: number;
+  /** At the same epochs as lossHistory when a validation split was monitored; else empty. */
+  validationLossHistory: number[];
+}
+
 @Entity('training_jobs')
 @Index('idx_training_jobs_status_created', ['status', 'createdAt'])
 export class TrainingJob {
@@ -62,6 +74,9 @@ export class TrainingJob {
 
   @Column({ type: 'simple-json', nullable: true })
   metrics: JobMetrics | null;
+
+  @Column({ type: 'simple-json', nullable: true })
+  training: TrainingSummary | null;
 
   @Column({ name: 'model_version', type: 'integer', nullable: true })
   modelVersion: number | null;

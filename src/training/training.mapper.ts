@@ -17,6 +17,7 @@ export function toTrainingJobResponse(job: TrainingJob): TrainingJobResponse {
     alias: job.alias,
     lossHistory: job.lossHistory,
     metrics: job.metrics,
+    training: job.training,
     modelVersion: job.modelVersion,
     error: job.error,
     createdBy: job.createdBy,

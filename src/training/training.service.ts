@@ -1,7 +1,5 @@
 import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
 import { randomInt, randomUUID } from 'node:crypto';
-import { FindOptionsWhere, In, Repository } from 'typeorm';
 import { ConflictError, InvalidInputError, NotFoundError } from '../common/errors';
 import { Page } from '../common/pagination';
 import type { Actor } from '../auth/roles';
@@ -10,9 +8,9 @@ import { ModelsService } from '../models/models.service';
 import { CreateTrainingJobRequest } from './dto/training-job.dto';
 import { resolveJobHyperparameters } from './hyperparameters';
 import { checkTrainingColumns } from './training-data.checks';
-import { ACTIVE_JOB_STATUSES, JobStatus, TrainingJob } from './training-job.entity';
-import { MetricsService } from '../metrics/metrics.service';
-import { TRAINING_DISPATCHER, TrainingDispatcher } from './training-dispatcher';
+import { JobStatus, TrainingJob } from './training-job.entity';
+import { TrainingJobsRepository } from './training-jobs.repository';
+import { JOB_DISPATCHER, JobDispatcher } from './job-dispatcher';
 
 const DEFAULT_VALIDATION_SPLIT = 0.2;
 const MIN_TRAIN_ROWS = 2;
@@ -20,27 +18,22 @@ const MIN_TRAIN_ROWS = 2;
 @Injectable()
 export class TrainingService implements OnModuleInit {
   constructor(
-    @InjectRepository(TrainingJob) private readonly jobs: Repository<TrainingJob>,
+    private readonly jobs: TrainingJobsRepository,
     private readonly datasets: DatasetsService,
-    @Inject(TRAINING_DISPATCHER) private readonly dispatcher: TrainingDispatcher,
+    @Inject(JOB_DISPATCHER) private readonly dispatcher: JobDispatcher,
     private readonly models: ModelsService,
-    private readonly metrics: MetricsService,
   ) {}
 
   onModuleInit(): void {
     this.datasets.addDeletionCheck(async (datasetId) => {
-      const active = await this.jobs.countBy({ datasetId, status: In(ACTIVE_JOB_STATUSES) });
+      const active = await this.jobs.countActiveForDataset(datasetId);
       return active > 0
         ? `Dataset ${datasetId} is used by ${active} queued or running training job(s); cancel them or wait until they finish.`
         : null;
     });
     // A job that finishes after its model was deleted would create the model again.
     this.models.addDeletionCheck(async (modelName) => {
-      const active = await this.jobs.find({
-        where: { modelName, status: In(ACTIVE_JOB_STATUSES) },
-        select: { id: true, status: true },
-        take: 3,
-      });
+      const active = await this.jobs.activeForModel(modelName, 3);
       if (active.length === 0) return null;
       const jobs = active.map((job) => `${job.id} (${job.status})`).join(', ');
       return (
@@ -75,7 +68,7 @@ export class TrainingService implements OnModuleInit {
       );
     }
     if (request.alias) await this.models.assertMayMoveAlias(request.model, request.alias, actor);
-    const job = this.jobs.create({
+    const job = await this.jobs.create({
       id: randomUUID(),
       modelName: request.model,
       datasetId: dataset.id,
@@ -90,41 +83,21 @@ export class TrainingService implements OnModuleInit {
       tags: request.tags ?? {},
       createdBy: actor.name,
       createdByRole: actor.role,
-      status: 'queued',
-      progress: 0,
-      lossHistory: [],
-      metrics: null,
-      modelVersion: null,
-      error: null,
-      attempts: 0,
-      createdAt: new Date(),
-      startedAt: null,
-      finishedAt: null,
     });
-    await this.jobs.insert(job);
     await this.dispatcher.submitted(job);
     return job;
   }
 
-  async list(
+  list(
     filter: { status?: JobStatus; model?: string },
     limit: number,
     offset: number,
   ): Promise<Page<TrainingJob>> {
-    const where: FindOptionsWhere<TrainingJob> = {};
-    if (filter.status) where.status = filter.status;
-    if (filter.model) where.modelName = filter.model;
-    const [items, total] = await this.jobs.findAndCount({
-      where,
-      order: { createdAt: 'DESC', id: 'ASC' },
-      take: limit,
-      skip: offset,
-    });
-    return { items, total, limit, offset };
+    return this.jobs.list(filter, limit, offset);
   }
 
   async get(id: string): Promise<TrainingJob> {
-    const job = await this.jobs.findOneBy({ id });
+    const job = await this.jobs.get(id);
     if (!job)
       throw new NotFoundError(
         `Training job ${id} does not exist. List jobs with GET /v1/training-jobs.`,
@@ -137,19 +110,14 @@ export class TrainingService implements OnModuleInit {
    * runner's claim is gone, so it can no longer register a version. Then the runner is told to stop.
    */
   async cancel(id: string): Promise<TrainingJob> {
-    const job = await this.get(id);
-    const cancelled = await this.jobs.update(
-      { id, status: In(ACTIVE_JOB_STATUSES) },
-      { status: 'cancelled', finishedAt: new Date() },
-    );
-    if (cancelled.affected !== 1) {
+    const cancelled = await this.jobs.cancel(id);
+    if (!cancelled) {
       const now = await this.get(id);
       throw new ConflictError(
         `Training job ${id} is already ${now.status}; only queued or running jobs can be cancelled.`,
       );
     }
-    this.metrics.countTrainingJob(job.modelName, 'cancelled');
     await this.dispatcher.cancelled(id);
-    return this.get(id);
+    return cancelled;
   }
 }

@@ -1,4 +1,4 @@
-// Runs in a worker thread (piscina): imports the maths only, never Nest or the database.
+// The training thread (a piscina thread): imports the maths only, never Nest or the database.
 import type { MessagePort } from 'node:worker_threads';
 import { train, TrainingError, TrainingInput, TrainingProgress, TrainingResult } from '../ml';
 
@@ -8,12 +8,12 @@ export interface TrainingTask {
   progressPort: MessagePort;
 }
 
-export type TrainingOutcome =
+export type ThreadOutcome =
   { ok: true; result: TrainingResult } | { ok: false; userError: boolean; message: string };
 
 const PROGRESS_INTERVAL_MS = 100;
 
-export default function runTraining({ input, progressPort }: TrainingTask): TrainingOutcome {
+export default function runTraining({ input, progressPort }: TrainingTask): ThreadOutcome {
   let lastSent = 0;
   const onProgress = (progress: TrainingProgress) => {
     const now = Date.now();

@@ -27,7 +27,7 @@ import { databaseEnv } from './test-database';
  *    runs `npm test` before `npm run build`, so `dist/` is usually missing or stale there);
  * 3. else (the transpilation failed) `node -r ts-node/register/transpile-only src/main.ts`.
  * TEST_SERVICE_BUILD=transpiled or ts-node picks one of the last two.
- * Compiled code runs `training.worker.js` next to the compiled runner; ts-node the `.ts` worker.
+ * Compiled code runs `training.thread.js` next to the compiled executor; ts-node the `.ts` thread.
  */
 
 const ROOT = path.join(__dirname, '..', '..');
@@ -57,7 +57,7 @@ export interface ServiceProcess {
 }
 
 export interface SpawnOptions {
-  /** The API (default) or a training worker process (`src/worker.ts`). */
+  /** The API (default) or a worker process (`src/worker-process.ts`). */
   entry?: 'api' | 'worker';
   /** Extra environment for the service (over the defaults below). */
   env?: Record<string, string>;
@@ -78,9 +78,9 @@ function newestMtime(entry: string): number {
 /** `dist/src/main.js` when `npm run build` output is newer than every source, else null. */
 function freshDist(): string | null {
   const entry = path.join(ROOT, 'dist', 'src', 'main.js');
-  const worker = path.join(ROOT, 'dist', 'src', 'training', 'training.worker.js');
-  const workerProcess = path.join(ROOT, 'dist', 'src', 'worker.js');
-  if (![entry, worker, workerProcess].every((file) => existsSync(file))) return null;
+  const thread = path.join(ROOT, 'dist', 'src', 'training', 'training.thread.js');
+  const workerProcess = path.join(ROOT, 'dist', 'src', 'worker-process.js');
+  if (![entry, thread, workerProcess].every((file) => existsSync(file))) return null;
   const newestSource = Math.max(
     ...[...SOURCE_DIRS, ...SOURCE_FILES].map((name) => newestMtime(path.join(ROOT, name))),
   );
@@ -205,10 +205,10 @@ async function startOnce(
   const command = serviceCommand();
   const database = await databaseEnv(dataDir);
   const spawnedAt = Date.now();
-  // The worker's entry point sits beside main in every build.
+  // The worker process's entry point sits beside main in every build.
   const args =
     options.entry === 'worker'
-      ? command.args.map((arg) => arg.replace(/main\.(js|ts)$/, 'worker.$1'))
+      ? command.args.map((arg) => arg.replace(/main\.(js|ts)$/, 'worker-process.$1'))
       : command.args;
   const child = spawn(process.execPath, args, {
     cwd: ROOT,

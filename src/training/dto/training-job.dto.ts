@@ -120,6 +120,29 @@ export class TrainingMetricsResponse {
   validation: JsonObject | null;
 }
 
+/** How a succeeded run went: "stopped early at epoch 312, validation loss …". */
+export class TrainingSummaryResponse {
+  /** Epochs (lbfgs: iterations) run; 0 for normal-equation, which has none. */
+  @ApiProperty({ example: 312 })
+  epochsRun: number;
+
+  /** True when early stopping (patience, tolerance) ended the run before `epochs`. */
+  @ApiProperty({ example: true })
+  stoppedEarly: boolean;
+
+  /** Rows the model was fitted on. */
+  @ApiProperty({ example: 354 })
+  trainRows: number;
+
+  /** Rows held out and scored as metrics.validation; 0 when validationSplit is 0. */
+  @ApiProperty({ example: 88 })
+  validationRows: number;
+
+  /** Validation loss at the same epochs as lossHistory; empty without a validation split. */
+  @ApiProperty({ example: [28741012345.2, 23130476322.8, 18890122310.4] })
+  validationLossHistory: number[];
+}
+
 export class TrainingJobResponse {
   @ApiProperty({ format: 'uuid', example: '0f313cce-9fb6-4a30-9473-56a9579a469f' })
   id: string;
@@ -168,6 +191,10 @@ export class TrainingJobResponse {
 
   @ApiProperty({ type: TrainingMetricsResponse, nullable: true })
   metrics: TrainingMetricsResponse | null;
+
+  /** How the run went; null until the job succeeds. */
+  @ApiProperty({ type: TrainingSummaryResponse, nullable: true })
+  training: TrainingSummaryResponse | null;
 
   @ApiProperty({ nullable: true, type: Number, example: 1 })
   modelVersion: number | null;
