@@ -6,37 +6,41 @@ import {
   Header,
   HttpCode,
   Param,
-  ParseIntPipe,
   Patch,
   Post,
   Query,
   Res,
 } from '@nestjs/common';
 import {
+  ApiBody,
   ApiConflictResponse,
   ApiCreatedResponse,
+  ApiExtraModels,
   ApiNoContentResponse,
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
   ApiTags,
+  getSchemaPath,
 } from '@nestjs/swagger';
 import { Access, CurrentActor } from '../auth/access.decorator';
 import type { Actor } from '../auth/roles';
 import type { FastifyReply } from 'fastify';
 import { mapPage } from '../common/pagination';
 import {
+  ARTIFACT_EXAMPLE,
+  ImportVersionQuery,
   ImportVersionRequest,
   ModelVersionPageResponse,
   ModelVersionResponse,
   UpdateVersionRequest,
   VersionListQuery,
 } from './dto/model-version.dto';
-import { toModelVersionResponse } from './models.mapper';
+import { ImportBody, ImportBodyPipe, importOptions } from './import-body.pipe';
+import { toModelVersionResponse, toModelVersionSummaryResponse } from './models.mapper';
 import { ModelsService } from './models.service';
 import { parseVersionSort } from './registry-queries';
-
-const versionPipe = new ParseIntPipe({ errorHttpStatusCode: 400 });
+import { VersionPipe } from './version-number';
 
 @ApiTags('models')
 @Controller('v1/models/:name/versions')
@@ -48,17 +52,37 @@ export class ModelVersionsController {
   @ApiOperation({
     summary: 'Import an externally trained model as the next version',
     description:
-      'The artifact is checked against the modeldock/v1 format; errors name the bad field. ' +
+      'The body is the artifact as downloaded from `GET …/versions/{version}/artifact` (alias, ' +
+      'description and tags then go in the query string), or `{ "artifact": …, "alias": … }`. ' +
+      'The artifact is checked against the modeldock formats; errors name the bad field. ' +
       'The model is created when it does not exist.',
+  })
+  @ApiExtraModels(ImportVersionRequest)
+  @ApiBody({
+    schema: {
+      oneOf: [
+        { type: 'object', title: 'The artifact as downloaded', example: ARTIFACT_EXAMPLE },
+        { $ref: getSchemaPath(ImportVersionRequest) },
+      ],
+    },
+    examples: {
+      asDownloaded: { summary: 'The artifact as downloaded', value: ARTIFACT_EXAMPLE },
+      wrapped: {
+        summary: 'Wrapped, with an alias',
+        value: { artifact: ARTIFACT_EXAMPLE, alias: 'staging' },
+      },
+    },
   })
   @ApiCreatedResponse({ type: ModelVersionResponse })
   async import(
     @Param('name') name: string,
-    @Body() body: ImportVersionRequest,
+    @Body(ImportBodyPipe) body: ImportBody,
+    @Query() query: ImportVersionQuery,
     @CurrentActor() actor: Actor,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<ModelVersionResponse> {
-    const created = await this.models.importVersion(name, body, actor);
+    const options = importOptions(body, query);
+    const created = await this.models.importVersion(name, body.artifact, options, actor);
     reply.header('location', `/v1/models/${name}/versions/${created.version.version}`);
     return toModelVersionResponse(created);
   }
@@ -68,7 +92,8 @@ export class ModelVersionsController {
   @ApiOperation({
     summary: 'List versions with lineage and metrics',
     description:
-      'Newest first by default. Find the best version by a metric with e.g. `?sort=-metric:validation.r2`.',
+      'Newest first by default. Find the best version by a metric with e.g. `?sort=-metric:validation.r2`. ' +
+      'Each item sums up its loss history (`lossPoints`, `finalLoss`); `GET …/versions/{version}` has all of it.',
   })
   @ApiOkResponse({ type: ModelVersionPageResponse })
   async list(
@@ -78,18 +103,18 @@ export class ModelVersionsController {
     const filter = { status: query.status, sort: parseVersionSort(query.sort) };
     return mapPage(
       await this.models.listVersions(name, filter, query.limit, query.offset),
-      toModelVersionResponse,
+      toModelVersionSummaryResponse,
     );
   }
 
   @Get(':version')
   @Access('metadata')
-  @ApiOperation({ summary: 'Get one version' })
+  @ApiOperation({ summary: 'Get one version, with its full loss history' })
   @ApiOkResponse({ type: ModelVersionResponse })
   @ApiNotFoundResponse()
   async get(
     @Param('name') name: string,
-    @Param('version', versionPipe) version: number,
+    @Param('version', VersionPipe) version: number,
   ): Promise<ModelVersionResponse> {
     return toModelVersionResponse(await this.models.getVersion(name, version));
   }
@@ -106,7 +131,7 @@ export class ModelVersionsController {
   @ApiConflictResponse({ description: 'An alias points at the version.' })
   async update(
     @Param('name') name: string,
-    @Param('version', versionPipe) version: number,
+    @Param('version', VersionPipe) version: number,
     @Body() body: UpdateVersionRequest,
     @CurrentActor() actor: Actor,
   ): Promise<ModelVersionResponse> {
@@ -123,7 +148,7 @@ export class ModelVersionsController {
   @ApiConflictResponse({ description: 'An alias points at the version.' })
   async delete(
     @Param('name') name: string,
-    @Param('version', versionPipe) version: number,
+    @Param('version', VersionPipe) version: number,
     @CurrentActor() actor: Actor,
   ): Promise<void> {
     await this.models.deleteVersion(name, version, actor);
@@ -134,20 +159,20 @@ export class ModelVersionsController {
   @ApiOperation({
     summary: 'Download the model artifact (JSON), exactly as stored; ETag is its sha256',
     description:
-      'Re-importing it (POST /v1/models/{name}/versions {"artifact": …}) gives identical predictions.',
+      'Posting it as it is to POST /v1/models/{name}/versions imports it again: same checksum, same predictions.',
   })
   @ApiOkResponse({ description: 'The artifact document.' })
   @Header('Cache-Control', 'private, max-age=0, must-revalidate')
   async artifact(
     @Param('name') name: string,
-    @Param('version', versionPipe) version: number,
+    @Param('version', VersionPipe) version: number,
     @Res() reply: FastifyReply,
   ): Promise<void> {
-    const { artifact, checksum } = await this.models.getArtifact(name, version);
+    const { content, checksum } = await this.models.getArtifact(name, version);
     await reply
       .header('content-type', 'application/json')
       .header('etag', `"${checksum}"`)
       .header('content-disposition', `attachment; filename="${name}-v${version}.json"`)
-      .send(artifact);
+      .send(content);
   }
 }

@@ -1,6 +1,6 @@
 import { AliasResponse } from './dto/alias.dto';
 import { ModelEventResponse } from './dto/model-event.dto';
-import { ModelVersionResponse } from './dto/model-version.dto';
+import { ModelVersionResponse, ModelVersionSummaryResponse } from './dto/model-version.dto';
 import { ModelResponse } from './dto/model.dto';
 import { ModelAlias } from './model-alias.entity';
 import { ModelEvent } from './model-event.entity';
@@ -46,6 +46,18 @@ export function toModelVersionResponse({
     description: version.description,
     tags: version.tags,
     createdAt: version.createdAt.toISOString(),
+  };
+}
+
+/** For lists: everything but the loss history, which is summed up by its length and last value. */
+export function toModelVersionSummaryResponse(
+  item: VersionWithAliases,
+): ModelVersionSummaryResponse {
+  const { lossHistory, ...rest } = toModelVersionResponse(item);
+  return {
+    ...rest,
+    lossPoints: lossHistory.length,
+    finalLoss: lossHistory.length > 0 ? lossHistory[lossHistory.length - 1] : null,
   };
 }
 

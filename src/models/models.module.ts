@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { ModelAlias } from './model-alias.entity';
+import { ModelArtifactsService } from './model-artifacts.service';
 import { ModelEvent } from './model-event.entity';
 import { ModelVersion } from './model-version.entity';
 import { ModelAliasesController } from './model-aliases.controller';
@@ -9,11 +10,12 @@ import { ModelsController } from './models.controller';
 import { ModelsService } from './models.service';
 import { RegisteredModel } from './registered-model.entity';
 import { RegistryEventsService } from './registry-events.service';
+import { ServingVersionsService } from './serving-versions.service';
 
 @Module({
   imports: [TypeOrmModule.forFeature([RegisteredModel, ModelVersion, ModelAlias, ModelEvent])],
   controllers: [ModelsController, ModelVersionsController, ModelAliasesController],
-  providers: [ModelsService, RegistryEventsService],
-  exports: [ModelsService],
+  providers: [ModelsService, ModelArtifactsService, ServingVersionsService, RegistryEventsService],
+  exports: [ModelsService, ServingVersionsService],
 })
 export class ModelsModule {}

@@ -1,26 +1,37 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { EntityManager, In, Repository } from 'typeorm';
 import type { Actor } from '../auth/roles';
-import { ConflictError, ForbiddenError, InvalidInputError, NotFoundError } from '../common/errors';
+import { ConflictError, InvalidInputError, NotFoundError } from '../common/errors';
 import { NAME_PATTERN, NAME_RULE } from '../common/names';
 import { Page } from '../common/pagination';
 import { TransactionsService } from '../database/transactions.service';
 import { ARTIFACT_FORMATS, validateArtifact } from '../ml';
-import { OBJECT_STORAGE, ObjectStorage } from '../storage/object-storage';
+import {
+  assertMayChange,
+  assertMayPointAt,
+  assertMayProtect,
+  assertNoAliases,
+  assertNotServed,
+} from './alias-rules';
+import { ArtifactKind, artifactKindOf } from './artifact-kind';
 import { ModelAlias } from './model-alias.entity';
+import { ArtifactDigest, ModelArtifactsService } from './model-artifacts.service';
 import { ModelVersion, VersionStatus } from './model-version.entity';
 import { RegisteredModel } from './registered-model.entity';
-import { ChangeListener, RegistryEventsService } from './registry-events.service';
+import { RegistryEventsService } from './registry-events.service';
 import { compareVersions, ModelFilter, VersionSort } from './registry-queries';
+
+export type { VersionSelector } from './serving-versions.service';
 
 /** What a trainer (or an import) hands the registry to become a new immutable version. */
 export interface NewModelVersion {
   model: string;
   algorithm: string;
   format: string;
-  artifact: string;
+  /** The artifact's bytes (a modeldock artifact is JSON text). */
+  artifact: string | Buffer;
   inputSchema: { name: string; type: string }[];
   outputSchema: { name: string; type: string }[];
   hyperparameters: ModelVersion['hyperparameters'];
@@ -58,17 +69,19 @@ export interface VersionChanges extends ModelChanges {
   status?: VersionStatus;
 }
 
-/** The version a prediction request resolves to. */
-export interface ServingVersion {
-  modelId: string;
-  model: string;
-  version: number;
-  checksum: string;
+/** What an import carries besides the artifact. */
+export interface ImportOptions {
+  description?: string;
+  tags?: Record<string, string>;
+  alias?: string;
 }
 
-export type VersionSelector = { version?: number; alias?: string };
-
-export const DEFAULT_SERVING_ALIAS = 'production';
+/** A version's artifact as stored, for download. */
+export interface StoredArtifact {
+  content: Buffer;
+  checksum: string;
+  kind: ArtifactKind;
+}
 
 /** Says why a model may not be deleted now (a job that would recreate it), or null. */
 export type ModelDeletionCheck = (name: string) => Promise<string | null>;
@@ -85,10 +98,10 @@ class RegistrationDeclined extends Error {}
 /**
  * The model registry: models, their immutable versions and movable aliases. Every change runs in
  * one transaction with its audit event, and is announced once committed, so serving follows it.
+ * Artifact bytes are kept by ModelArtifactsService; serving reads through ServingVersionsService.
  */
 @Injectable()
 export class ModelsService {
-  private readonly logger = new Logger('Registry');
   private readonly deletionChecks: ModelDeletionCheck[] = [];
 
   constructor(
@@ -97,7 +110,7 @@ export class ModelsService {
     @InjectRepository(ModelAlias) private readonly aliases: Repository<ModelAlias>,
     private readonly events: RegistryEventsService,
     private readonly transactions: TransactionsService,
-    @Inject(OBJECT_STORAGE) private readonly storage: ObjectStorage,
+    private readonly artifacts: ModelArtifactsService,
   ) {}
 
   async createModel(name: string, changes: ModelChanges, actor: Actor): Promise<ModelSummary> {
@@ -173,13 +186,7 @@ export class ModelsService {
     }
     const versionIds = await this.transactions.run(async (manager) => {
       const model = await this.findModel(name, manager);
-      const aliases = await manager.findBy(ModelAlias, { modelId: model.id });
-      if (aliases.length > 0) {
-        throw new ConflictError(
-          `Model ${name} still has alias(es) ${describeAliases(aliases)}; delete them first ` +
-            `(DELETE /v1/models/${name}/aliases/{alias}).`,
-        );
-      }
+      assertNoAliases(await manager.findBy(ModelAlias, { modelId: model.id }), name);
       const versions = await manager.find(ModelVersion, {
         where: { modelId: model.id },
         select: { id: true },
@@ -190,7 +197,7 @@ export class ModelsService {
       return versions.map((version) => version.id);
     });
     await this.events.changed(name);
-    for (const id of versionIds) await this.deleteArtifact(id);
+    for (const id of versionIds) await this.artifacts.delete(id);
   }
 
   async listVersions(
@@ -245,16 +252,7 @@ export class ModelsService {
       const { status, ...edits } = changes;
       const newStatus = status !== undefined && status !== version.status ? status : undefined;
       if (newStatus === 'archived') {
-        const aliases = await manager.findBy(ModelAlias, {
-          modelId: model.id,
-          version: versionNumber,
-        });
-        if (aliases.length > 0) {
-          throw new ConflictError(
-            `Version ${versionNumber} of ${name} is served by alias(es) ${describeAliases(aliases)}; ` +
-              `move or delete them before archiving it.`,
-          );
-        }
+        assertNotServed(await this.aliasesOf(manager, version), name, versionNumber, 'archiving');
       }
       await manager.update(
         ModelVersion,
@@ -278,16 +276,7 @@ export class ModelsService {
     const deletedId = await this.transactions.run(async (manager) => {
       const model = await this.lockModel(manager, name);
       const version = await this.findVersion(model, versionNumber, manager);
-      const aliases = await manager.findBy(ModelAlias, {
-        modelId: model.id,
-        version: versionNumber,
-      });
-      if (aliases.length > 0) {
-        throw new ConflictError(
-          `Version ${versionNumber} of ${name} is served by alias(es) ${describeAliases(aliases)}; ` +
-            `move or delete them before deleting it.`,
-        );
-      }
+      assertNotServed(await this.aliasesOf(manager, version), name, versionNumber, 'deleting');
       await manager.delete(ModelVersion, { id: version.id });
       await this.events.record(manager, model.id, 'version_deleted', {
         fromVersion: versionNumber,
@@ -296,35 +285,15 @@ export class ModelsService {
       return version.id;
     });
     await this.events.changed(name);
-    await this.deleteArtifact(deletedId);
+    await this.artifacts.delete(deletedId);
   }
 
-  async getArtifact(
-    name: string,
-    versionNumber: number,
-  ): Promise<{ artifact: string; checksum: string }> {
-    const model = await this.findModel(name);
-    return this.readArtifact(await this.findVersion(model, versionNumber));
-  }
-
-  async loadArtifact(
-    modelId: string,
-    version: number,
-  ): Promise<{ artifact: string; checksum: string }> {
-    const row = await this.versions.findOne({
-      where: { modelId, version },
-      select: { id: true, checksum: true },
-    });
-    if (!row) throw new NotFoundError(`Version ${version} no longer exists.`);
-    return this.readArtifact(row);
-  }
-
-  private async readArtifact(
-    row: Pick<ModelVersion, 'id' | 'checksum'>,
-  ): Promise<{ artifact: string; checksum: string }> {
-    const content = await this.storage.get(artifactKey(row.id));
-    if (!content) throw new Error(`the artifact of version ${row.id} is missing from storage`);
-    return { artifact: content.toString('utf8'), checksum: row.checksum };
+  /** The artifact exactly as stored, with its checksum (the download's ETag). */
+  async getArtifact(name: string, versionNumber: number): Promise<StoredArtifact> {
+    const version = await this.findVersion(await this.findModel(name), versionNumber);
+    const content = await this.artifacts.get(version.id);
+    if (!content) throw new Error(`the artifact of version ${version.id} is missing from storage`);
+    return { content, checksum: version.checksum, kind: artifactKindOf(version.format) };
   }
 
   /**
@@ -345,16 +314,18 @@ export class ModelsService {
     // The artifact is stored first: a version row always has its artifact. If the transaction
     // does not commit, the object is removed again (a crash in between leaves it unreferenced).
     const versionId = randomUUID();
-    await this.storage.put(artifactKey(versionId), Buffer.from(input.artifact));
+    const content = Buffer.from(input.artifact);
+    await this.artifacts.put(versionId, content);
+    const digest = ModelArtifactsService.digest(content);
     let version: ModelVersion;
     try {
       version = await this.transactions.run(async (manager) => {
-        const created = await this.insertVersion(manager, input, versionId);
+        const created = await this.insertVersion(manager, input, versionId, digest);
         if (commitWith && !(await commitWith(manager, created))) throw new RegistrationDeclined();
         return created;
       });
     } catch (error) {
-      await this.deleteArtifact(versionId);
+      await this.artifacts.delete(versionId);
       if (error instanceof RegistrationDeclined) return null;
       throw error;
     }
@@ -365,21 +336,17 @@ export class ModelsService {
   /**
    * Registers an externally trained model from an artifact in ModelDock's format; errors point at
    * the bad field (`artifact.coefficients[2]`). The stored text is the validated artifact, so an
-   * exported artifact re-imports byte for byte.
+   * exported artifact re-imports byte for byte (same checksum).
    */
   async importVersion(
     name: string,
-    request: {
-      artifact: unknown;
-      description?: string;
-      tags?: Record<string, string>;
-      alias?: string;
-    },
+    artifactDocument: unknown,
+    options: ImportOptions,
     actor: Actor,
   ): Promise<VersionWithAliases> {
     assertName(name, 'model');
-    if (request.alias !== undefined) assertName(request.alias, 'alias');
-    const validation = validateArtifact(request.artifact);
+    if (options.alias !== undefined) assertName(options.alias, 'alias');
+    const validation = validateArtifact(artifactDocument);
     if (validation.errors) {
       const errors = validation.errors.map(({ field, message }) => ({
         field: field === '$' ? 'artifact' : `artifact.${field}`,
@@ -406,9 +373,9 @@ export class ModelsService {
       trainingJobId: null,
       createdBy: 'import',
       actor,
-      description: request.description ?? null,
-      tags: request.tags ?? {},
-      alias: request.alias ?? null,
+      description: options.description ?? null,
+      tags: options.tags ?? {},
+      alias: options.alias ?? null,
     });
   }
 
@@ -435,11 +402,7 @@ export class ModelsService {
     protect?: boolean,
   ): Promise<ModelAlias> {
     assertName(alias, 'alias');
-    if (protect !== undefined && actor.role !== 'admin') {
-      throw new ForbiddenError(
-        `Protecting or unprotecting an alias needs the admin role; the key "${actor.name}" has the ${actor.role} role.`,
-      );
-    }
+    if (protect !== undefined) assertMayProtect(actor);
     const row = await this.transactions.run(async (manager) => {
       const model = await this.lockModel(manager, name);
       return this.moveAlias(manager, model, alias, version, actor, protect);
@@ -476,61 +439,11 @@ export class ModelsService {
     return this.events.list(model.id, limit, offset);
   }
 
-  /** Called with a model's name after every committed change to its versions or aliases. */
-  onChange(listener: ChangeListener): void {
-    this.events.onChange(listener);
-  }
-
-  /** A model's ready version numbers, oldest first: the versions a client may ask for by number. */
-  async readyVersionNumbers(name: string): Promise<number[]> {
-    const model = await this.findModel(name);
-    const rows = await this.versions.find({
-      where: { modelId: model.id, status: 'ready' },
-      select: { version: true },
-      order: { version: 'ASC' },
-    });
-    return rows.map((row) => row.version);
-  }
-
-  /** name + (version | alias | default) → the version that serves: alias `production`, else the latest ready one. */
-  async resolveServingVersion(name: string, selector: VersionSelector): Promise<ServingVersion> {
-    const model = await this.findModel(name);
-    let versionNumber = selector.version;
-    if (versionNumber === undefined && selector.alias !== undefined) {
-      versionNumber = (await this.getAlias(name, selector.alias)).version;
-    }
-    if (versionNumber === undefined) {
-      const production = await this.aliases.findOneBy({
-        modelId: model.id,
-        alias: DEFAULT_SERVING_ALIAS,
-      });
-      versionNumber = production?.version;
-    }
-    const version =
-      versionNumber === undefined
-        ? await this.versions.findOne({
-            where: { modelId: model.id, status: 'ready' },
-            order: { version: 'DESC' },
-          })
-        : await this.findVersion(model, versionNumber);
-    if (!version) {
-      throw new ConflictError(
-        `Model ${name} has no ready version to serve. Train or import one, or restore an archived one.`,
-      );
-    }
-    if (version.status !== 'ready') {
-      throw new ConflictError(
-        `Version ${version.version} of ${name} is archived and does not serve. Restore it with ` +
-          `PATCH /v1/models/${name}/versions/${version.version} {"status":"ready"}, or ask for another version.`,
-      );
-    }
-    return { modelId: model.id, model: name, version: version.version, checksum: version.checksum };
-  }
-
   private async insertVersion(
     manager: EntityManager,
     input: NewModelVersion,
     id: string,
+    digest: ArtifactDigest,
   ): Promise<ModelVersion> {
     const existing = await manager.findOneBy(RegisteredModel, { name: input.model });
     const model = existing ?? (await this.insertModel(manager, input.model, {}, input.actor));
@@ -559,8 +472,8 @@ export class ModelsService {
       datasetChecksum: input.dataset?.checksum ?? null,
       trainingJobId: input.trainingJobId,
       createdBy: input.createdBy,
-      checksum: createHash('sha256').update(input.artifact).digest('hex'),
-      sizeBytes: Buffer.byteLength(input.artifact),
+      checksum: digest.checksum,
+      sizeBytes: digest.sizeBytes,
       description: input.description,
       tags: input.tags,
     });
@@ -581,13 +494,7 @@ export class ModelsService {
     actor: Actor,
     protect?: boolean,
   ): Promise<ModelAlias> {
-    const target = await this.findVersion(model, version, manager);
-    if (target.status !== 'ready') {
-      throw new ConflictError(
-        `Version ${version} of ${model.name} is archived, so alias ${alias} cannot point at it. ` +
-          `Restore it first (PATCH /v1/models/${model.name}/versions/${version} {"status":"ready"}).`,
-      );
-    }
+    assertMayPointAt(await this.findVersion(model, version, manager), alias, model.name);
     const previous = await manager.findOneBy(ModelAlias, { modelId: model.id, alias });
     if (previous) assertMayChange(previous, actor, model.name);
     const row = {
@@ -640,11 +547,8 @@ export class ModelsService {
     return model;
   }
 
-  /** After the version's row is gone; a failure leaves an unreferenced object, never a broken version. */
-  private async deleteArtifact(versionId: string): Promise<void> {
-    await this.storage.delete(artifactKey(versionId)).catch((error: unknown) => {
-      this.logger.warn(`artifact of version ${versionId} not removed: ${String(error)}`);
-    });
+  private aliasesOf(manager: EntityManager, version: ModelVersion): Promise<ModelAlias[]> {
+    return manager.findBy(ModelAlias, { modelId: version.modelId, version: version.version });
   }
 
   private async summarize(model: RegisteredModel): Promise<ModelSummary> {
@@ -706,28 +610,10 @@ function aliasesOf(aliases: ModelAlias[], version: number): string[] {
   return aliases.filter((a) => a.version === version).map((a) => a.alias);
 }
 
-function describeAliases(aliases: ModelAlias[]): string {
-  return aliases.map((a) => `${a.alias} (v${a.version})`).join(', ');
-}
-
 function assertName(value: string, what: string): void {
   if (!NAME_PATTERN.test(value)) {
     throw new InvalidInputError(`The ${what} name "${value}" is invalid: it ${NAME_RULE}.`, [
       { field: what, message: NAME_RULE },
     ]);
   }
-}
-
-/** A protected alias moves or goes only at an admin's hand. */
-function assertMayChange(alias: ModelAlias, actor: Actor, model: string): void {
-  if (alias.protected && actor.role !== 'admin') {
-    throw new ForbiddenError(
-      `Alias ${alias.alias} of ${model} is protected: moving or deleting it needs the admin role; ` +
-        `the key "${actor.name}" has the ${actor.role} role.`,
-    );
-  }
-}
-
-function artifactKey(versionId: string): string {
-  return `artifacts/${versionId}`;
 }

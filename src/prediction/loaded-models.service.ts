@@ -3,9 +3,14 @@ import { LRUCache } from 'lru-cache';
 import { AppError } from '../common/errors';
 import { appConfig, AppConfig } from '../config/app.config';
 import { MetricsService, ServingSeries } from '../metrics/metrics.service';
-import { compilePredictor, Predictor, validateArtifact } from '../ml';
-import { ModelsService, ServingVersion, VersionSelector } from '../models/models.service';
+import type { Predictor } from '../ml';
+import {
+  ServingVersion,
+  ServingVersionsService,
+  VersionSelector,
+} from '../models/serving-versions.service';
 import { FeatureLayout, featureLayout } from './batch-builder';
+import { loadPredictor } from './predictor-loaders';
 
 /** A model version compiled and held in memory: everything a request needs to be answered. */
 export interface LoadedVersion {
@@ -57,7 +62,7 @@ export class LoadedModelsService {
   private readonly versions: LRUCache<string, LoadedVersion>;
 
   constructor(
-    private readonly models: ModelsService,
+    private readonly registry: ServingVersionsService,
     private readonly metrics: MetricsService,
     @Inject(appConfig.KEY) config: AppConfig,
   ) {
@@ -66,7 +71,7 @@ export class LoadedModelsService {
       dispose: (loaded) => this.forget(loaded),
       disposeAfter: () => this.metrics.setLoadedVersions(this.versions.size),
     });
-    models.onChange((model) => this.refresh(model));
+    registry.onChange((model) => this.refresh(model));
   }
 
   /** The hot path: the loaded version a selector serves, if it is in memory. */
@@ -100,7 +105,7 @@ export class LoadedModelsService {
   }
 
   private async resolveAndLoad(model: string, selector: VersionSelector): Promise<LoadedVersion> {
-    const serving = await this.models.resolveServingVersion(model, selector);
+    const serving = await this.registry.resolve(model, selector);
     const key = `${serving.modelId}:${serving.version}`;
     const loaded = this.versions.get(key);
     if (loaded) return loaded;
@@ -112,22 +117,16 @@ export class LoadedModelsService {
     return loading;
   }
 
+  /** A cold load: the row came with the resolution, so this is one storage read and a compile. */
   private async compile(serving: ServingVersion, key: string): Promise<LoadedVersion> {
     try {
-      const { artifact } = await this.models.loadArtifact(serving.modelId, serving.version);
-      const result = validateArtifact(JSON.parse(artifact));
-      if (!result.artifact) {
-        throw new Error(
-          `Stored artifact of ${serving.model} v${serving.version} is invalid: ${result.errors[0]?.message}`,
-        );
-      }
-      const predictor = compilePredictor(result.artifact);
+      const predictor = await loadPredictor(await this.registry.artifact(serving), serving);
       const loaded: LoadedVersion = {
         model: serving.model,
         modelId: serving.modelId,
         version: serving.version,
-        format: result.artifact.format,
-        algorithm: result.artifact.algorithm,
+        format: serving.format,
+        algorithm: serving.algorithm,
         predictor,
         layout: featureLayout(predictor.inputs, predictor.acceptsMissing),
         series: this.metrics.servingSeries(serving.model, serving.version),

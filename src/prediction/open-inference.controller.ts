@@ -8,9 +8,9 @@ import {
 } from '@nestjs/swagger';
 import { Access } from '../auth/access.decorator';
 import type { FastifyReply } from 'fastify';
-import { InvalidInputError } from '../common/errors';
 import { SERVICE_NAME, SERVICE_VERSION } from '../common/service-info';
 import { ReadinessService } from '../health/readiness.service';
+import { parseVersion } from '../models/version-number';
 import {
   InferenceErrorBody,
   ModelMetadataBody,
@@ -18,7 +18,6 @@ import {
   ServerLiveBody,
   ServerMetadataBody,
   ServerReadyBody,
-  VERSION_PATTERN,
 } from './dto/inference.dto';
 import { OpenInferenceExceptionFilter } from './open-inference.filter';
 import { PredictionService } from './prediction.service';
@@ -88,7 +87,7 @@ export class OpenInferenceController {
     @Param('name') name: string,
     @Param('version') version: string,
   ): Promise<ModelMetadataBody> {
-    return this.prediction.modelMetadata(name, versionNumber(version));
+    return this.prediction.modelMetadata(name, parseVersion(version, 'version'));
   }
 
   @Get('models/:name/ready')
@@ -110,14 +109,7 @@ export class OpenInferenceController {
     @Param('name') name: string,
     @Param('version') version: string,
   ): Promise<ModelReadyBody> {
-    await this.prediction.select(name, { version: versionNumber(version) });
+    await this.prediction.select(name, { version: parseVersion(version, 'version') });
     return { name, ready: true };
   }
-}
-
-function versionNumber(text: string): number {
-  if (!VERSION_PATTERN.test(text)) {
-    throw new InvalidInputError(`Version "${text}" is not a version number; versions are 1, 2, 3…`);
-  }
-  return Number(text);
 }

@@ -2,7 +2,8 @@ import { Inject, Injectable } from '@nestjs/common';
 import { InvalidInputError } from '../common/errors';
 import { appConfig, AppConfig } from '../config/app.config';
 import { toNumberArray } from '../ml';
-import { ModelsService, VersionSelector } from '../models/models.service';
+import { ServingVersionsService, VersionSelector } from '../models/serving-versions.service';
+import { assertVersion } from '../models/version-number';
 import type { ModelMetadataBody } from './dto/inference.dto';
 import {
   decodeInputs,
@@ -48,7 +49,7 @@ export interface InferenceResponse {
 export class PredictionService {
   constructor(
     private readonly loaded: LoadedModelsService,
-    private readonly models: ModelsService,
+    private readonly registry: ServingVersionsService,
     @Inject(appConfig.KEY) private readonly config: AppConfig,
   ) {}
 
@@ -58,11 +59,7 @@ export class PredictionService {
       throw new InvalidInputError('Pass either ?version= or ?alias=, not both.');
     }
     // The query schema's coercion lets "Infinity" and "1e400" through as numbers.
-    if (selector.version !== undefined && !Number.isSafeInteger(selector.version)) {
-      throw new InvalidInputError('version must be a whole number such as 1, 2 or 3.', [
-        { field: 'querystring.version', message: 'must be a whole number' },
-      ]);
-    }
+    if (selector.version !== undefined) assertVersion(selector.version, 'querystring.version');
     return this.loaded.find(model, selectorKey(selector)) ?? this.loaded.load(model, selector);
   }
 
@@ -103,7 +100,7 @@ export class PredictionService {
    */
   async modelMetadata(model: string, version?: number): Promise<ModelMetadataBody> {
     const served = await this.select(model, version === undefined ? {} : { version });
-    const versions = await this.models.readyVersionNumbers(model);
+    const versions = await this.registry.readyVersionNumbers(model);
     const { predictor } = served;
     const properties: Record<string, string> = {
       version: String(served.version),

@@ -1,10 +1,12 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsBoolean, IsInt, IsOptional, Min } from 'class-validator';
+import { IsBoolean, IsInt, IsOptional, Max, Min } from 'class-validator';
+import { MAX_VERSION } from '../version-number';
 
 export class SetAliasRequest {
-  @ApiProperty({ example: 2, minimum: 1 })
+  @ApiProperty({ example: 2, minimum: 1, maximum: MAX_VERSION })
   @IsInt()
   @Min(1)
+  @Max(MAX_VERSION, { message: `version must be at most ${MAX_VERSION} (no version is larger)` })
   version: number;
 
   /** Admins only: whether only an admin may move or delete this alias from now on. Omit to keep it. */

@@ -1,14 +1,26 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsObject, IsOptional, Matches, ValidateIf } from 'class-validator';
+import { ApiProperty, ApiPropertyOptional, OmitType } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
+import {
+  ArrayMaxSize,
+  IsArray,
+  IsIn,
+  IsObject,
+  IsOptional,
+  IsString,
+  Matches,
+  MaxLength,
+  ValidateIf,
+} from 'class-validator';
 import { NAME_PATTERN, NAME_RULE } from '../../common/names';
 import { PageOf, PaginationQuery } from '../../common/pagination';
+import { MAX_TAGS } from '../../common/tags.validator';
 import { VersionStatus } from '../model-version.entity';
 import { VERSION_SORT_PATTERN } from '../registry-queries';
 import { UpdateModelRequest } from './model.dto';
 
 const STATUSES: VersionStatus[] = ['ready', 'archived'];
 
-const ARTIFACT_EXAMPLE = {
+export const ARTIFACT_EXAMPLE = {
   format: 'modeldock/v1',
   algorithm: 'linear-regression',
   inputs: [
@@ -43,6 +55,36 @@ export class ImportVersionRequest extends UpdateModelRequest {
   @IsOptional()
   @Matches(NAME_PATTERN, { message: `alias ${NAME_RULE}` })
   alias?: string;
+}
+
+/** A tag given in the query string: `key:value`. */
+const QUERY_TAG_PATTERN = /^[^:]{1,256}:.{0,256}$/;
+
+/**
+ * With the artifact posted as it is (as downloaded), what the wrapped form carries beside it comes
+ * from the query string: `?alias=staging&description=…&tag=owner:pricing&tag=source:sklearn`.
+ */
+export class ImportVersionQuery {
+  /** Point this alias at the new version. */
+  @ApiPropertyOptional({ example: 'staging' })
+  @IsOptional()
+  @Matches(NAME_PATTERN, { message: `alias ${NAME_RULE}` })
+  alias?: string;
+
+  @ApiPropertyOptional({ example: 'coefficients from scikit-learn' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(10000)
+  description?: string;
+
+  /** `key:value`, repeatable. */
+  @ApiPropertyOptional({ type: [String], example: ['owner:pricing'] })
+  @IsOptional()
+  @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? [value] : value))
+  @IsArray()
+  @ArrayMaxSize(MAX_TAGS)
+  @Matches(QUERY_TAG_PATTERN, { each: true, message: 'each tag must be key:value' })
+  tag?: string[];
 }
 
 export class VersionListQuery extends PaginationQuery {
@@ -165,4 +207,15 @@ export class ModelVersionResponse {
   createdAt: string;
 }
 
-export class ModelVersionPageResponse extends PageOf(ModelVersionResponse) {}
+/** A version in a list: its loss history summed up (the full history is on the version itself). */
+export class ModelVersionSummaryResponse extends OmitType(ModelVersionResponse, ['lossHistory']) {
+  /** Points in the version's loss history (one per recorded epoch); 0 for an imported version. */
+  @ApiProperty({ example: 500 })
+  lossPoints: number;
+
+  /** The last recorded training loss; null for an imported version. */
+  @ApiProperty({ example: 76645791.09, nullable: true, type: Number })
+  finalLoss: number | null;
+}
+
+export class ModelVersionPageResponse extends PageOf(ModelVersionSummaryResponse) {}

@@ -1,0 +1,15 @@
+/**
+ * What kind of artifact a version holds, which decides how serving loads it. Derived from the
+ * version's `format` column (`modeldock/v2` → `modeldock`), so a new kind needs no migration:
+ * its formats are named `<kind>/<revision>`.
+ */
+export const ARTIFACT_KINDS = ['modeldock'] as const;
+export type ArtifactKind = (typeof ARTIFACT_KINDS)[number];
+
+export function artifactKindOf(format: string): ArtifactKind {
+  const kind = format.slice(0, format.indexOf('/'));
+  if (!(ARTIFACT_KINDS as readonly string[]).includes(kind)) {
+    throw new Error(`unknown artifact format ${format}: its kind must be one of ${ARTIFACT_KINDS}`);
+  }
+  return kind as ArtifactKind;
+}

@@ -1,0 +1,57 @@
+import { ArgumentMetadata, PipeTransform } from '@nestjs/common';
+import { InvalidInputError } from '../common/errors';
+import { createValidationPipe } from '../common/validation.pipe';
+import { ImportVersionQuery, ImportVersionRequest } from './dto/model-version.dto';
+import type { ImportOptions } from './models.service';
+
+/** An import's body in either form, with what it carries beside the artifact. */
+export interface ImportBody {
+  artifact: unknown;
+  /** Set by the wrapped form; the as-is form takes these from the query string. */
+  options: ImportOptions | null;
+}
+
+const wrappedForm = createValidationPipe();
+const WRAPPED_METADATA: ArgumentMetadata = { type: 'body', metatype: ImportVersionRequest };
+
+/**
+ * `POST …/versions` takes the artifact as downloaded (`--data-binary @m.json`) or wrapped
+ * (`{ "artifact": …, "alias": … }`). A body with an `artifact` property is the wrapped form,
+ * checked like every request body; anything else is the artifact itself, checked field by field
+ * by the registry.
+ */
+export class ImportBodyPipe implements PipeTransform<unknown, Promise<ImportBody>> {
+  async transform(body: unknown): Promise<ImportBody> {
+    if (typeof body !== 'object' || body === null || !('artifact' in body)) {
+      return { artifact: body, options: null };
+    }
+    const request = (await wrappedForm.transform(body, WRAPPED_METADATA)) as ImportVersionRequest;
+    const { artifact, ...options } = request;
+    return { artifact, options };
+  }
+}
+
+/** The as-is form's options from the query; the wrapped form keeps them in its body only. */
+export function importOptions(body: ImportBody, query: ImportVersionQuery): ImportOptions {
+  const fromQuery = query.alias !== undefined || query.description !== undefined || query.tag;
+  if (body.options) {
+    if (fromQuery) {
+      throw new InvalidInputError(
+        'With the wrapped form ({ "artifact": … }) give alias, description and tags in the body; ' +
+          'query parameters are for an artifact posted as it is.',
+        [{ field: 'querystring', message: 'must be empty with the wrapped form' }],
+      );
+    }
+    return body.options;
+  }
+  return {
+    alias: query.alias,
+    description: query.description,
+    tags: query.tag && Object.fromEntries(query.tag.map(splitTag)),
+  };
+}
+
+function splitTag(tag: string): [string, string] {
+  const colon = tag.indexOf(':');
+  return [tag.slice(0, colon), tag.slice(colon + 1)];
+}
