@@ -178,12 +178,37 @@ describe('bad input', () => {
     const res = await api.request('POST', '/v1/models/line/predict', {
       instances: [
         { x1: 1, x2: 'two' },
-        { x1: 1, x3: 2 },
+        { x1: 1, x2: null, x3: 2 },
       ],
     });
     expectProblem(res, 400);
-    // The absent x2 of row 1 is no error: models trained here impute missing values.
+    // The null x2 of row 1 is no error: models trained here impute missing values.
     expect(fields(res)).toEqual(['instances[0].x2', 'instances[1].x3']);
+  });
+
+  it('rejects a feature left out of an instance, naming instance and feature; null is imputed', async () => {
+    const res = await api.request('POST', '/v1/models/line/predict', {
+      instances: [{ x1: 1, x2: 2 }, { x2: 2 }],
+    });
+    expectProblem(res, 400);
+    expect(res.body.errors).toEqual([
+      { field: 'instances[1].x1', message: expect.stringMatching(/is absent.*null marks/) },
+    ]);
+    const imputed = await api.request('POST', '/v1/models/line/predict', {
+      instances: [{ x1: null, x2: 2 }],
+    });
+    expect(imputed.status).toBe(200);
+    expect(Number.isFinite(imputed.body.predictions[0])).toBe(true);
+  });
+
+  it('refuses instances whose arithmetic overflows with 422 naming them, never a null prediction', async () => {
+    // y = 1 + 2·x1 − 3·x2: 2e308 and 3e308 are beyond Float64.
+    const res = await api.request('POST', '/v1/models/line/predict', {
+      instances: [[1, 2], [1e308, -1e308], { x1: 3, x2: 1 }, [-1e308, 1e308]],
+    });
+    expectProblem(res, 422);
+    expect(fields(res)).toEqual(['instances[1]', 'instances[3]']);
+    expect(res.body.detail).toMatch(/^instances\[1\], instances\[3\]: no finite prediction/);
   });
 
   it('rejects a predict body without instances, and an empty batch', async () => {

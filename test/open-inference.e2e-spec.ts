@@ -373,6 +373,26 @@ describe('Open Inference Protocol (KServe V2)', () => {
       );
     });
 
+    it('refuses inputs whose arithmetic overflows with 422 naming the rows, never a null prediction', async () => {
+      // house-prices is a regressor imported as modeldock/v1; iris a softmax classifier trained here.
+      expectError(
+        await infer(url, rowsTensor([3, 3], [1, 2, 3, 1e308, 1e308, 1e308, 4, 5, 6])),
+        422,
+        /^row 1 of the inputs: no finite prediction.*overflows/,
+      );
+      const iris = await infer('/v2/models/iris/infer', {
+        inputs: [
+          {
+            name: 'input-0',
+            shape: [2, 4],
+            datatype: 'FP64',
+            data: [5.1, 3.5, 1.4, 0.2, 1e308, -1e308, 1e308, -1e308],
+          },
+        ],
+      });
+      expectError(iris, 422, /^row 1 of the inputs: no finite prediction/);
+    });
+
     it('refuses an unknown output, model or version, and malformed or non-JSON bodies', async () => {
       const body = rowsTensor([1, 3], [1, 2, 3]);
       expectError(

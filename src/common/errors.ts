@@ -21,6 +21,15 @@ export class InvalidInputError extends AppError {
   readonly title = 'Invalid input';
 }
 
+/**
+ * Input that passes every check but that the model cannot compute with (its arithmetic overflows):
+ * 422, so a client does not hunt for a malformed field that is not there.
+ */
+export class UnprocessableInputError extends AppError {
+  readonly status = 422;
+  readonly title = 'Unprocessable input';
+}
+
 export class NotFoundError extends AppError {
   readonly status = 404;
   readonly title = 'Not found';

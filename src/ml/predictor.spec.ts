@@ -1,5 +1,5 @@
 import { LinearModelArtifactV2, LogisticModelArtifactV2, ModelArtifactV1 } from './artifact';
-import { PredictionBatch, PredictionOutput, compilePredictor } from './predictor';
+import { PredictionBatch, PredictionOutput, compilePredictor, nonFiniteRows } from './predictor';
 
 const batch = (
   rowCount: number,
@@ -253,5 +253,56 @@ describe('compilePredictor: modeldock/v2 classification', () => {
   it('labels a tie with the first of the tied classes', () => {
     const output = classification(compilePredictor(multi).predict(batch(1, [1, 1])));
     expect(output.labels).toEqual(['cat']);
+  });
+});
+
+describe('nonFiniteRows: inputs whose arithmetic overflows', () => {
+  const linear: ModelArtifactV1 = {
+    format: 'modeldock/v1',
+    algorithm: 'linear-regression',
+    inputs: [
+      { name: 'a', type: 'number' },
+      { name: 'b', type: 'number' },
+    ],
+    output: { name: 'y', type: 'number' },
+    coefficients: [2, 3],
+    intercept: 0,
+  };
+
+  it('names the rows of a regression whose prediction is ±Infinity or NaN', () => {
+    // 2e308 overflows; 2e308 + (−3e308) is Infinity − Infinity = NaN.
+    const output = compilePredictor(linear).predict(
+      batch(4, [1, 1, 1e308, 0, 1e308, -1e308, -1e308, 1]),
+    );
+    expect(nonFiniteRows(output)).toEqual([1, 2, 3]);
+    expect(nonFiniteRows(output, 2)).toEqual([1, 2]);
+  });
+
+  it('is empty when every prediction is finite', () => {
+    expect(nonFiniteRows(compilePredictor(linear).predict(batch(2, [1, 2, 3, 4])))).toEqual([]);
+  });
+
+  const classifier = (k: number): LogisticModelArtifactV2 => ({
+    format: 'modeldock/v2',
+    algorithm: 'logistic-regression',
+    inputs: [{ name: 'x', type: 'number' }],
+    output: { name: 'label', type: 'string' },
+    // A tiny scale: huge values become scores beyond Float64 through standardisation.
+    preprocessing: [{ impute: 0, mean: 0, scale: 1e-10 }],
+    classes: k === 1 ? ['no', 'yes'] : ['a', 'b', 'c'],
+    weights: k === 1 ? [[1]] : [[1], [-1], [0]],
+    intercepts: k === 1 ? [0] : [0, 0, 0],
+  });
+
+  it('finds a binary classifier whose score overflowed, instead of a confident 0/1', () => {
+    const output = compilePredictor(classifier(1)).predict(batch(3, [1, 1e300, -1e300]));
+    expect(nonFiniteRows(output)).toEqual([1, 2]);
+    const probabilities = classification(output).probabilities;
+    expect(Number.isFinite(probabilities[0]) && Number.isFinite(probabilities[1])).toBe(true);
+  });
+
+  it('finds a multiclass row whose scores overflowed the softmax', () => {
+    const output = compilePredictor(classifier(3)).predict(batch(3, [1e300, 2, -1e300]));
+    expect(nonFiniteRows(output)).toEqual([0, 2]);
   });
 });

@@ -244,18 +244,46 @@ class EncodedPredictor implements Predictor {
   }
 }
 
-/** [P(classes[0]), P(classes[1])] per row, each side computed without cancellation or overflow. */
+/**
+ * [P(classes[0]), P(classes[1])] per row, each side computed without cancellation or overflow.
+ * A score that overflowed (±Infinity) gives NaN, not a confident 0/1: the inputs were beyond what
+ * the model can compute with, and `nonFiniteRows` finds it in the output.
+ */
 function sigmoid(scores: Float64Array, rowCount: number): Float64Array {
   const out = allocFloat64(rowCount * 2);
   for (let r = 0; r < rowCount; r++) {
     const z = scores[r];
     const e = Math.exp(-Math.abs(z));
-    const large = 1 / (1 + e);
-    const small = e / (1 + e);
+    // 0 for a finite score, NaN for ±Infinity or NaN.
+    const overflow = z * 0;
+    const large = 1 / (1 + e) + overflow;
+    const small = e / (1 + e) + overflow;
     out[2 * r] = z >= 0 ? small : large;
     out[2 * r + 1] = z >= 0 ? large : small;
   }
   return out;
+}
+
+/**
+ * The rows (at most `limit`, ascending) whose prediction is not a finite number: inputs so large
+ * that the model's arithmetic overflowed (`[1e308, -1e308]`, or huge values through
+ * standardisation). One pass over the output, after predicting, whatever the kind of predictor.
+ */
+export function nonFiniteRows(output: PredictionOutput, limit = 20): number[] {
+  const values = output.kind === 'regression' ? output.values : output.probabilities;
+  const width = output.kind === 'regression' ? 1 : output.classes.length;
+  const rows: number[] = [];
+  for (let i = 0; i < values.length; i++) {
+    const x = values[i];
+    // x - x is 0 for a finite number and NaN for ±Infinity or NaN.
+    if (x - x !== 0) {
+      const row = (i / width) | 0;
+      rows.push(row);
+      if (rows.length === limit) break;
+      i = (row + 1) * width - 1;
+    }
+  }
+  return rows;
 }
 
 /** Softmax of each row of k scores, shifted by the row's maximum so exp never overflows. */

@@ -60,11 +60,11 @@ export class BatchBuilder {
 
   /**
    * Stores row `row`, feature `j`; returns what is wrong with the value, or null when it is fine.
-   * `null`/`undefined` is a missing value: imputed by models that learned how, refused otherwise.
+   * `null` is a missing value: imputed by models that learned how, refused otherwise.
    */
   set(row: number, j: number, value: unknown): string | null {
     const offset = row * this.width + j;
-    if (value === null || value === undefined) {
+    if (value === null) {
       if (!this.layout.acceptsMissing)
         return 'is missing; this version has no imputation, send a value';
       this.numbers[offset] = NaN;

@@ -40,17 +40,34 @@ describe('parseInstances', () => {
     expect(batch.strings).toEqual([null, 'Lyon', null, '75001']);
   });
 
-  it('marks null and absent values as missing when the model imputes them', () => {
-    const batch = parseInstances([[null, null], { area: 3 }], featureLayout(mixed, true));
+  it('marks null values as missing when the model imputes them', () => {
+    const batch = parseInstances(
+      [[null, null], { area: 3, city: null }],
+      featureLayout(mixed, true),
+    );
     expect(Number.isNaN(batch.numbers[0])).toBe(true);
     expect(batch.strings).toEqual([null, null, null, null]);
     expect(batch.numbers[2]).toBe(3);
   });
 
   it('refuses missing values when the model cannot impute them', () => {
-    expect(errorsOf([[1, null], { x1: 1 }]).map((e) => e.field)).toEqual([
+    expect(errorsOf([[1, null], { x1: 1, x2: null }]).map((e) => e.field)).toEqual([
       'instances[0][1]',
       'instances[1].x2',
+    ]);
+  });
+
+  it('refuses a feature absent from an object, naming instance and feature, imputation or not', () => {
+    expect(errorsOf([{ x1: 1, x2: 2 }, { x2: 2 }, {}], numeric, true)).toEqual([
+      {
+        field: 'instances[1].x1',
+        message: expect.stringMatching(/is absent.*null marks a missing/),
+      },
+      { field: 'instances[2].x1', message: expect.stringMatching(/is absent/) },
+      { field: 'instances[2].x2', message: expect.stringMatching(/is absent/) },
+    ]);
+    expect(errorsOf([{ x1: 1 }], numeric, false)).toEqual([
+      { field: 'instances[0].x2', message: expect.stringMatching(/is absent.*no imputation/) },
     ]);
   });
 

@@ -4,8 +4,10 @@ import { BatchBuilder, FeatureLayout } from './batch-builder';
 /**
  * Turns `instances` (arrays in schema order, or objects keyed by feature name) into the predictor's
  * row-major batch in a single pass, reporting each bad value by row and feature.
- * `null` (or, in an object, a missing key) is a missing value: imputed by models that learned how,
- * an error for those that did not.
+ * `null` is a missing value: imputed by models that learned how, an error for those that did not.
+ * A feature absent from an object is an error either way: a key left out is almost always a client
+ * bug (MLflow's schema enforcement and scikit-learn pipelines refuse it too), and `null` says
+ * "missing" on purpose.
  */
 export function parseInstances(
   instances: readonly unknown[],
@@ -51,9 +53,7 @@ export function parseInstances(
         if (problem) batch.report(`instances[${row}].${key}`, problem);
       }
       for (let j = 0; j < width; j++) {
-        if (seen[j]) continue;
-        const problem = batch.set(row, j, null);
-        if (problem) batch.report(`instances[${row}].${names[j]}`, problem);
+        if (!seen[j]) batch.report(`instances[${row}].${names[j]}`, absentFeature(layout));
       }
     } else {
       batch.report(
@@ -81,4 +81,10 @@ function packNumberRows(instances: readonly unknown[], width: number): Float64Ar
     }
   }
   return numbers;
+}
+
+function absentFeature(layout: FeatureLayout): string {
+  return layout.acceptsMissing
+    ? 'is absent; send every feature (null marks a missing value, which this version imputes)'
+    : 'is absent; send a value for every feature (this version has no imputation)';
 }

@@ -1,7 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { InvalidInputError } from '../common/errors';
+import { InvalidInputError, UnprocessableInputError } from '../common/errors';
 import { appConfig, AppConfig } from '../config/app.config';
-import { toNumberArray } from '../ml';
+import { type PredictionOutput, toNumberArray } from '../ml';
+import { nonFiniteRows } from '../ml/predictor';
 import { ServingVersionsService, VersionSelector } from '../models/serving-versions.service';
 import { assertVersion } from '../models/version-number';
 import type { ModelMetadataBody } from './dto/inference.dto';
@@ -14,6 +15,9 @@ import {
 } from './inference-tensors';
 import { parseInstances } from './instances';
 import { LoadedModelsService, LoadedVersion, selectorKey } from './loaded-models.service';
+
+/** Rows named in an overflow error; a huge bad batch stays cheap to report. */
+const MAX_NAMED_ROWS = 20;
 
 export interface PredictionResult {
   model: string;
@@ -71,6 +75,7 @@ export class PredictionService {
       );
     }
     const output = served.predictor.predict(parseInstances(instances, served.layout));
+    refuseNonFinite(output, (row) => `instances[${row}]`);
     const { model, version } = served;
     if (output.kind === 'regression') {
       return { model, version, predictions: toNumberArray(output.values) };
@@ -84,7 +89,9 @@ export class PredictionService {
 
   infer(served: LoadedVersion, request: InferenceRequest): InferenceResponse {
     const batch = decodeInputs(request.inputs, served.layout, this.config.prediction.maxRows);
-    const outputs = encodeOutputs(served.predictor.predict(batch), batch.rowCount, request.outputs);
+    const output = served.predictor.predict(batch);
+    refuseNonFinite(output, (row) => `row ${row} of the inputs`);
+    const outputs = encodeOutputs(output, batch.rowCount, request.outputs);
     return {
       model_name: served.model,
       model_version: String(served.version),
@@ -115,4 +122,20 @@ export class PredictionService {
       properties,
     };
   }
+}
+
+/**
+ * Never answer a non-finite prediction (JSON would carry it as null): values so large that the
+ * model's arithmetic overflows are refused, naming the rows. 422, not 400: every value is a valid
+ * finite number and the request is well formed; only these magnitudes cannot be computed with.
+ */
+function refuseNonFinite(output: PredictionOutput, rowName: (row: number) => string): void {
+  const rows = nonFiniteRows(output, MAX_NAMED_ROWS);
+  if (rows.length === 0) return;
+  const more = rows.length === MAX_NAMED_ROWS ? ` (first ${MAX_NAMED_ROWS} shown)` : '';
+  throw new UnprocessableInputError(
+    `${rows.map(rowName).join(', ')}${more}: no finite prediction, the values are so large that ` +
+      "the model's arithmetic overflows. Send values on the scale of the training data.",
+    rows.map((row) => ({ field: rowName(row), message: 'overflows the model' })),
+  );
 }
