@@ -140,10 +140,10 @@ describe('training engine: algorithms, preprocessing and hyperparameters over HT
     res.body.predictions.forEach((p: number, i: number) =>
       expect(p).toBeCloseTo(sklearn.queryPredictions[i], 6),
     );
-    const missingKey = await api.request('POST', '/v1/models/mixed/predict', {
-      instances: [{ size: 55.5 }],
+    const nullValues = await api.request('POST', '/v1/models/mixed/predict', {
+      instances: [{ size: 55.5, color: null, age: null }],
     });
-    expect(missingKey.status).toBe(200);
+    expect(nullValues.status).toBe(200);
   });
 
   it('trains ridge regression in closed form to scikit-learn Ridge(alpha=1)', async () => {
@@ -204,6 +204,14 @@ describe('training engine: algorithms, preprocessing and hyperparameters over HT
     });
     expect(job.status).toBe('succeeded');
     expect(job.lossHistory.length).toBeLessThan(900);
+    // "Stopped early at epoch N, validation loss …" is on the job.
+    expect(job.training.stoppedEarly).toBe(true);
+    expect(job.training.epochsRun).toBeLessThan(900);
+    expect(job.training.epochsRun).toBeGreaterThan(5);
+    expect(job.training.trainRows + job.training.validationRows).toBe(442);
+    expect(job.training.validationRows).toBe(Math.round(442 * 0.3));
+    expect(job.training.validationLossHistory).toHaveLength(job.lossHistory.length);
+    expect(job.training.validationLossHistory.every(Number.isFinite)).toBe(true);
   });
 
   it.each([

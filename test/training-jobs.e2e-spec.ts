@@ -111,6 +111,34 @@ describe('training jobs', () => {
     expect(cancelled.body).toMatchObject({ status: 'cancelled', modelVersion: null });
     expect((await api.request('GET', '/v1/models/cancel-me')).status).toBe(404);
     expect((await api.request('DELETE', `/v1/datasets/${big}`)).status).toBe(204);
+    // The job keeps what it had shown before the cancel.
+    const after = (await api.request('GET', `/v1/training-jobs/${created.body.id}`)).body;
+    expect(after).toMatchObject({ status: 'cancelled', training: null });
+    expect(after.progress).toBeGreaterThan(0);
+    expect(after.lossHistory.length).toBeGreaterThan(0);
+  });
+
+  it('shows how the run went once the job succeeds, and nothing before', async () => {
+    const created = await api.request(
+      'POST',
+      '/v1/training-jobs',
+      job(datasetId, {
+        model: 'summary',
+        hyperparameters: { optimizer: 'gradient-descent', learningRate: 0.05, epochs: 200 },
+      }),
+    );
+    expect(created.body.training).toBeNull();
+    const done = await waitForJob(api, created.body.id);
+    expect(done.status).toBe('succeeded');
+    // 40 rows, validationSplit 0.25; no early stopping asked for, so every epoch runs.
+    expect(done.training).toEqual({
+      epochsRun: 200,
+      stoppedEarly: false,
+      trainRows: 30,
+      validationRows: 10,
+      validationLossHistory: expect.any(Array),
+    });
+    expect(done.training.validationLossHistory).toHaveLength(done.lossHistory.length);
   });
 
   it('marks a job left running by a dead process as failed and picks queued ones up at start-up', async () => {
@@ -227,6 +255,81 @@ describe('training jobs', () => {
       '/v1/training-jobs/00000000-0000-4000-8000-000000000000/events',
     );
     expect(missing.status).toBe(404);
+  });
+
+  it('exports job counts from 0, training durations, and queued and running jobs as Prometheus metrics', async () => {
+    const metric = async (name: string) => {
+      const text = (await api.request('GET', '/metrics')).text;
+      const line = text.split('\n').find((l) => l.startsWith(`${name} `));
+      return line === undefined ? undefined : Number(line.slice(name.length + 1));
+    };
+    const quick = await api.request(
+      'POST',
+      '/v1/training-jobs',
+      job(datasetId, { model: 'gauged' }),
+    );
+    // Series first seen at 1 are invisible to rate() and increase(): they exist at 0 from the POST.
+    for (const status of ['succeeded', 'failed', 'cancelled']) {
+      expect(await metric(`modeldock_training_jobs_total{model="gauged",status="${status}"}`)).toBe(
+        0,
+      );
+    }
+    await waitForJob(api, quick.body.id);
+    // The row commits with the version; the count follows when the registration returns.
+    const deadline = Date.now() + 5000;
+    while (
+      (await metric('modeldock_training_jobs_total{model="gauged",status="succeeded"}')) !== 1 &&
+      Date.now() < deadline
+    ) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect(await metric('modeldock_training_jobs_total{model="gauged",status="succeeded"}')).toBe(
+      1,
+    );
+    expect(
+      await metric('modeldock_training_duration_seconds_count{model="gauged",outcome="succeeded"}'),
+    ).toBe(1);
+    expect(
+      await metric(
+        'modeldock_training_duration_seconds_bucket{le="3600",model="gauged",outcome="succeeded"}',
+      ),
+    ).toBe(1);
+
+    // Three long jobs: as many run as the (restarted) app's TRAINING_CONCURRENCY allows, the rest
+    // wait. The gauges say what the database says.
+    const wide = (await api.request('POST', '/v1/datasets', wideDataset())).body.id;
+    const long = job(wide, {
+      model: 'gauged',
+      hyperparameters: { optimizer: 'gradient-descent', epochs: 1_000_000 },
+    });
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      ids.push((await api.request('POST', '/v1/training-jobs', long)).body.id);
+    }
+    const startBy = Date.now() + 20_000;
+    while (!((await metric('modeldock_training_jobs_running')) ?? 0) && Date.now() < startBy) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    const total = async (status: string) =>
+      (await api.request('GET', `/v1/training-jobs?status=${status}&limit=1`)).body.total;
+    const running = await metric('modeldock_training_jobs_running');
+    const queued = await metric('modeldock_training_jobs_queued');
+    expect(running).toBeGreaterThanOrEqual(1);
+    expect(queued).toBeGreaterThanOrEqual(1);
+    expect(running! + queued!).toBe(3);
+    expect(running).toBe(await total('running'));
+    expect(queued).toBe(await total('queued'));
+    // Newest first: the waiting ones go before a freed thread could start them.
+    for (const id of ids.reverse()) await api.request('POST', `/v1/training-jobs/${id}/cancel`);
+    expect(await metric('modeldock_training_jobs_running')).toBe(0);
+    expect(await metric('modeldock_training_jobs_queued')).toBe(0);
+    expect(await metric('modeldock_training_jobs_total{model="gauged",status="cancelled"}')).toBe(
+      3,
+    );
+    // Only the jobs that had started ran for any time.
+    expect(
+      await metric('modeldock_training_duration_seconds_count{model="gauged",outcome="cancelled"}'),
+    ).toBe(running);
   });
 
   it('lists jobs filtered by status and model', async () => {
