@@ -1,5 +1,5 @@
-import type { FastifyInstance } from 'fastify';
-import { InvalidInputError } from './errors';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { AppError, InvalidInputError } from './errors';
 
 /** Deeper than any body of ours needs; deeper still would overflow the stack of the validators. */
 export const MAX_JSON_DEPTH = 64;
@@ -61,8 +61,11 @@ function closingQuote(text: string, from: number): number {
 /**
  * Strict JSON bodies: Fastify's parser (which refuses `__proto__` and `constructor.prototype`
  * keys), then no key twice in one object and no nesting deep enough to overflow a validator.
+ * Every other media type is refused with a 415 saying what to send, unless a parser for it is
+ * added (CSV and multipart forms on the dataset route).
  */
 export function installStrictJsonParser(fastify: FastifyInstance): void {
+  refuseOtherMediaTypes(fastify);
   const parseJson = fastify.getDefaultJsonParser('error', 'error');
   fastify.removeContentTypeParser('application/json');
   fastify.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
@@ -80,4 +83,42 @@ export function installStrictJsonParser(fastify: FastifyInstance): void {
       );
     });
   });
+}
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** What to send instead, for a 415 on this route (curl lines welcome); JSON by default. */
+    mediaTypeAdvice?: (request: FastifyRequest) => string;
+  }
+}
+
+/** A body in a media type the route does not read; the message says what to send instead. */
+export class UnsupportedMediaTypeError extends AppError {
+  readonly status = 415;
+  readonly title = 'Unsupported media type';
+}
+
+/** The 415 for a body the route cannot read: its own advice, or JSON's. */
+export function unsupportedMediaType(request: FastifyRequest): UnsupportedMediaTypeError {
+  const sent = request.headers['content-type'];
+  const advice = request.routeOptions.config?.mediaTypeAdvice?.(request) ?? jsonAdvice(request);
+  return new UnsupportedMediaTypeError(
+    `${sent ? `The body's Content-Type ${sent} is not read here` : 'The body has no Content-Type'}. ${advice}`,
+  );
+}
+
+function jsonAdvice(request: FastifyRequest): string {
+  const url = `${request.protocol}://${request.host}${request.url}`;
+  return `Send JSON: curl -H 'Content-Type: application/json' -d @body.json '${url}'`;
+}
+
+/**
+ * Any other media type (form-urlencoded, which `curl --data-binary` sends by default, XML…) is a
+ * 415 that says what to send; Fastify's own says only which type it could not parse.
+ */
+function refuseOtherMediaTypes(fastify: FastifyInstance): void {
+  fastify.removeContentTypeParser('text/plain');
+  fastify.addContentTypeParser('*', (request, _payload, done) =>
+    done(unsupportedMediaType(request), undefined),
+  );
 }

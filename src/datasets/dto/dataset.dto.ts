@@ -60,10 +60,11 @@ export class DatasetRowsResponse {
   offset: number;
 }
 
-/** `?name=` for CSV uploads (`Content-Type: text/csv`). */
+/** `?name=` for CSV uploads (`Content-Type: text/csv`) and multipart forms. */
 export class CreateDatasetQuery {
   @ApiPropertyOptional({
-    description: 'Dataset name (required for CSV uploads).',
+    description:
+      'Dataset name: required for a CSV body; for a multipart form, the file name (without its extension) when absent; overrides the name of a JSON body.',
     example: 'housing',
   })
   @IsOptional()
