@@ -32,7 +32,7 @@ const RECONCILE_AFTER_MS = 30_000;
 export class QueueConsumer implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('QueueConsumer');
   private readonly running = new Map<string, AbortController>();
-  private worker: Worker<QueuedTraining> | undefined;
+  private consumer: Worker<QueuedTraining> | undefined;
   private queue: Queue<QueuedTraining> | undefined;
   private reconcileTimer: NodeJS.Timeout | undefined;
 
@@ -49,7 +49,7 @@ export class QueueConsumer implements OnApplicationBootstrap, OnModuleDestroy {
     this.cluster.subscribe('training.cancelled', ({ jobId }) => {
       this.running.get(jobId)?.abort(new Error(CANCELLED));
     });
-    this.worker = new Worker<QueuedTraining>(
+    this.consumer = new Worker<QueuedTraining>(
       TRAINING_QUEUE,
       (job, token) => this.process(job, token),
       {
@@ -62,7 +62,7 @@ export class QueueConsumer implements OnApplicationBootstrap, OnModuleDestroy {
         maxStalledCount: attempts,
       },
     );
-    this.worker.on('error', (error) => this.logger.warn(`consumer: ${error.message}`));
+    this.consumer.on('error', (error) => this.logger.warn(`consumer: ${error.message}`));
     this.queue = new Queue<QueuedTraining>(TRAINING_QUEUE, {
       connection: this.redis.client(),
       prefix: this.redis.keyPrefix,
@@ -77,7 +77,7 @@ export class QueueConsumer implements OnApplicationBootstrap, OnModuleDestroy {
   async onModuleDestroy(): Promise<void> {
     clearInterval(this.reconcileTimer);
     for (const abort of this.running.values()) abort.abort(new Error(SHUTDOWN));
-    await this.worker?.close();
+    await this.consumer?.close();
     await this.queue?.close();
   }
 
@@ -97,7 +97,7 @@ export class QueueConsumer implements OnApplicationBootstrap, OnModuleDestroy {
     const claimed = await this.jobs.claim(row);
     if (!claimed) return;
     if (row.status === 'running') {
-      this.logger.warn(`training job ${row.id}: its worker stopped; running it again`);
+      this.logger.warn(`training job ${row.id}: its worker process stopped; running it again`);
     }
     const abort = new AbortController();
     this.running.set(claimed.id, abort);

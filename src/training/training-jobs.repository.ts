@@ -40,7 +40,8 @@ export interface SucceededRun {
  * transition. queued → running (claim) → succeeded | failed | queued again (handBack); queued or
  * running → cancelled; running → failed (markInterrupted, failUnclaimed).
  *
- * A claim is the job's `attempts` number at the moment a runner moved it to running. A runner's
+ * A runner (the embedded runner, or a worker process's queue consumer) claims a job to run it. A
+ * claim is the job's `attempts` number at the moment a runner moved it to running. A runner's
  * writes (progress, success, failure, hand back) are conditional on the job still being `running`
  * under that claim, so a job cancelled meanwhile, or taken over after its runner was presumed
  * dead, is never registered twice and never overwritten by a stale runner. A transition that
