@@ -1,21 +1,18 @@
 import cors from '@fastify/cors';
 import { Logger } from '@nestjs/common';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
-import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { FastifyBaseLogger, FastifyInstance, FastifyReply, LogController } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import pino from 'pino';
 import { installAccessControl } from './auth/access-control';
-import { API_KEY_SCHEME, BEARER_SCHEME } from './auth/access.decorator';
 import { ApiKeysService } from './auth/api-keys.service';
 import { installRateLimits } from './auth/rate-limits';
 import { RedisService } from './cluster/redis.service';
 import { PinoLoggerService } from './common/pino-logger.service';
-import { PROBLEM_CONTENT_TYPE } from './common/problem-details';
 import { ProblemDetailsFilter, sendProblem } from './common/problem-details.filter';
+import { setupOpenApiDocument } from './common/openapi-document';
 import { installResponseHeaders } from './common/response-headers';
-import { classifyRoutes, routeClassOf } from './common/route-class';
-import { SERVICE_VERSION } from './common/service-info';
+import { applyRoutePolicies } from './common/route-policy';
 import { installStrictJsonParser } from './common/strict-json';
 import { createValidationPipe } from './common/validation.pipe';
 import type { AppConfig } from './config/app.config';
@@ -23,7 +20,6 @@ import { installOverloadProtection } from './health/overload';
 import { ReadinessService } from './health/readiness.service';
 import { MetricsService } from './metrics/metrics.service';
 import { asOpenInferenceError } from './prediction/open-inference.filter';
-import { documentServingRoutes, SERVING_DOCUMENT_MODELS } from './prediction/serving.openapi';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -48,9 +44,10 @@ class ProblemDetailsFastifyAdapter extends FastifyAdapter {
 
   override setErrorHandler(): FastifyInstance {
     return this.getInstance().setErrorHandler((error, request, reply: FastifyReply) => {
-      // Errors from hooks (access, limits, overload) on Open Inference routes speak its shape.
-      const v2 = request.routeOptions.url?.startsWith('/v2') ?? false;
-      sendProblem(reply, error, this.errorLogger, v2 ? asOpenInferenceError : undefined);
+      // Errors from hooks (access, limits, overload) speak the shape of the route's class.
+      const shape = request.routeOptions.config.policy?.errors;
+      const render = shape === 'open-inference' ? asOpenInferenceError : undefined;
+      sendProblem(reply, error, this.errorLogger, render);
     }) as unknown as FastifyInstance;
   }
 }
@@ -93,15 +90,9 @@ export async function configureApp(app: NestFastifyApplication, config: AppConfi
   app.useGlobalFilters(new ProblemDetailsFilter());
   app.useGlobalPipes(createValidationPipe());
 
-  // Body limits per route class: datasets are large, predictions moderate, the rest small.
-  classifyRoutes(fastify);
-  fastify.addHook('onRoute', (route) => {
-    if (route.bodyLimit !== undefined) return;
-    const routeClass = routeClassOf(route.url);
-    if (routeClass === 'dataset') route.bodyLimit = config.bodyLimits.dataset;
-    else if (routeClass === 'predict') route.bodyLimit = config.bodyLimits.predict;
-    else route.bodyLimit = config.bodyLimits.default;
-  });
+  // Each route's class decides its key, body limit, rate limit, headers, overload exemption and
+  // error shape (common/route-policy.ts); the hooks below read it from the route.
+  applyRoutePolicies(fastify, config.bodyLimits);
   installStrictJsonParser(fastify);
   // CSV dataset uploads arrive as raw bytes; the datasets module parses them.
   fastify.addContentTypeParser(
@@ -146,7 +137,7 @@ export async function configureApp(app: NestFastifyApplication, config: AppConfi
     }
     done();
   });
-  setupSwagger(app);
+  setupOpenApiDocument(app);
 }
 
 /** CORS only for the origins configured. */
@@ -164,103 +155,5 @@ async function installCors(fastify: FastifyInstance, config: AppConfig): Promise
       ],
       allowedHeaders: ['authorization', 'x-api-key', 'content-type', 'x-request-id'],
     });
-  }
-}
-
-function setupSwagger(app: NestFastifyApplication): void {
-  const document = SwaggerModule.createDocument(
-    app,
-    new DocumentBuilder()
-      .setTitle('ModelDock')
-      .setDescription(
-        'Datasets, training jobs, a versioned model registry with aliases, and predictions. ' +
-          'Errors are RFC 9457 problem details (application/problem+json).',
-      )
-      .setVersion(SERVICE_VERSION)
-      .addBearerAuth(
-        {
-          type: 'http',
-          scheme: 'bearer',
-          description: 'An API key: `Authorization: Bearer <key>`',
-        },
-        BEARER_SCHEME,
-      )
-      .addApiKey(
-        {
-          type: 'apiKey',
-          in: 'header',
-          name: 'X-API-Key',
-          description: 'The same key as a header',
-        },
-        API_KEY_SCHEME,
-      )
-      .build(),
-    { extraModels: SERVING_DOCUMENT_MODELS },
-  );
-  documentServingRoutes(document);
-  documentProblemDetails(document);
-  documentRoles(document);
-  SwaggerModule.setup('docs', app, document, {
-    jsonDocumentUrl: 'docs-json',
-    swaggerOptions: { persistAuthorization: true },
-  });
-}
-
-/** Swagger UI does not show `x-required-roles`; say it in each operation's description too. */
-function documentRoles(document: OpenAPIObject): void {
-  for (const path of Object.values(document.paths)) {
-    for (const operation of Object.values(path)) {
-      const roles = (operation as { 'x-required-roles'?: string[] })?.['x-required-roles'];
-      if (!roles) continue;
-      const line = `**Roles:** ${roles.join(', ')}.`;
-      operation.description = operation.description ? `${line}\n\n${operation.description}` : line;
-    }
-  }
-}
-
-/**
- * Every operation can answer with the one error shape; say so once for all of them. The Open
- * Inference Protocol's routes (/v2) answer errors in its own shape instead.
- */
-function documentProblemDetails(document: OpenAPIObject): void {
-  document.components = document.components ?? {};
-  document.components.schemas = {
-    ...document.components.schemas,
-    ProblemDetails: {
-      type: 'object',
-      description: 'RFC 9457 problem details',
-      required: ['type', 'title', 'status', 'detail'],
-      properties: {
-        type: { type: 'string', example: 'https://modeldock.dev/problems/invalid-input' },
-        title: { type: 'string', example: 'Invalid input' },
-        status: { type: 'integer', example: 400 },
-        detail: { type: 'string', example: 'The request has 1 invalid field(s): version.' },
-        errors: {
-          type: 'array',
-          example: [{ field: 'version', message: 'version must not be less than 1' }],
-          items: {
-            type: 'object',
-            properties: {
-              field: { type: 'string', example: 'version' },
-              message: { type: 'string' },
-            },
-          },
-        },
-      },
-    },
-  };
-  const problem = {
-    description: 'An error, as problem details (4xx: the request can be fixed as the detail says).',
-    content: {
-      [PROBLEM_CONTENT_TYPE]: { schema: { $ref: '#/components/schemas/ProblemDetails' } },
-    },
-  };
-  for (const [url, path] of Object.entries(document.paths)) {
-    if (url.startsWith('/v2')) continue;
-    for (const operation of Object.values(path)) {
-      if (typeof operation === 'object' && operation && 'responses' in operation) {
-        operation.responses.default = problem;
-      }
-    }
   }
 }

@@ -17,6 +17,8 @@ import {
 const ROLES = ['admin', 'trainer', 'predictor', 'viewer'] as const;
 type Role = (typeof ROLES)[number];
 const MISSING_ID = '00000000-0000-4000-8000-000000000000';
+/** Probes open to all (Kubernetes and KServe call them without a key), like /health/*. */
+const OPEN_V2_PROBES = ['/v2/health/live', '/v2/health/ready'];
 
 function expectProblem(res: { status: number; headers: Headers; body: any }, status: number) {
   expect(res.status).toBe(status);
@@ -54,7 +56,7 @@ describe('security', () => {
       const doc = (await api.request('GET', '/docs-json')).body;
       operations = [];
       for (const [template, item] of Object.entries<any>(doc.paths)) {
-        if (!/^\/v[12]/.test(template)) continue;
+        if (!/^\/v[12]/.test(template) || OPEN_V2_PROBES.includes(template)) continue;
         for (const [method, operation] of Object.entries<any>(item)) {
           // Path parameters that name nothing: an allowed request is a 4xx, never a change.
           const url = template
@@ -126,12 +128,26 @@ describe('security', () => {
       expect(v1.body.detail).toMatch(/needs the predictor, trainer or admin role/);
     });
 
-    it('leaves /health, /metrics and /docs open', async () => {
-      for (const url of ['/health/live', '/health/ready', '/metrics', '/docs', '/docs-json']) {
+    it('leaves /health, /v2/health, /metrics and /docs open', async () => {
+      const open = ['/health/live', '/health/ready', ...OPEN_V2_PROBES, '/metrics', '/docs'];
+      for (const url of [...open, '/docs-json']) {
         expect([
           url,
           (await api.request('GET', url, undefined, { authorization: '' })).status,
         ]).toEqual([url, 200]);
+      }
+      const none = { authorization: '' };
+      expect((await api.request('GET', '/v2/health/live', undefined, none)).body).toEqual({
+        live: true,
+      });
+      expect((await api.request('GET', '/v2/health/ready', undefined, none)).body).toEqual({
+        ready: true,
+      });
+      // The document says so: no security scheme, no roles.
+      const doc = (await api.request('GET', '/docs-json')).body;
+      for (const url of OPEN_V2_PROBES) {
+        expect(doc.paths[url].get.security).toBeUndefined();
+        expect(doc.paths[url].get['x-required-roles']).toBeUndefined();
       }
     });
 
@@ -511,6 +527,15 @@ describe('security: limits', () => {
       origin: 'https://evil.example',
     });
     expect(other.headers.get('access-control-allow-origin')).toBeNull();
+    // A browser's preflight carries no key; it is answered before any key is asked for.
+    const preflight = await api.request('OPTIONS', '/v1/models', undefined, {
+      authorization: '',
+      origin: 'https://app.example.com',
+      'access-control-request-method': 'POST',
+      'access-control-request-headers': 'authorization, content-type',
+    });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get('access-control-allow-origin')).toBe('https://app.example.com');
   });
 
   it('sheds requests beyond the in-flight bound with 503 and Retry-After; liveness stays 200', async () => {
@@ -540,10 +565,20 @@ describe('security: limits', () => {
     const ready = await api.request('GET', '/health/ready');
     expect(ready.status).toBe(503);
     expect(ready.body.error.load.message).toMatch(/3 requests in flight/);
+    // The Open Inference probes are exempt too, open, and say the same in the protocol's shape.
+    const v2Ready = await api.request('GET', '/v2/health/ready', undefined, { authorization: '' });
+    expect(v2Ready.status).toBe(503);
+    expect(Object.keys(v2Ready.body)).toEqual(['error']);
+    expect(
+      (await api.request('GET', '/v2/health/live', undefined, { authorization: '' })).status,
+    ).toBe(200);
 
     for (const request of held) request.destroy();
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect((await api.request('GET', '/v1/models')).status).toBe(200);
     expect((await api.request('GET', '/health/ready')).status).toBe(200);
+    expect(
+      (await api.request('GET', '/v2/health/ready', undefined, { authorization: '' })).status,
+    ).toBe(200);
   });
 });

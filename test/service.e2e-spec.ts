@@ -1,4 +1,7 @@
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { spawnService } from './support/service-process';
 import { makeDataDir, removeDataDir, startApp, TestApp } from './support/test-app';
 
 describe('service endpoints', () => {
@@ -134,5 +137,69 @@ describe('service endpoints', () => {
     const ui = await api.request('GET', '/docs');
     expect(ui.status).toBe(200);
     expect(ui.text).toContain('swagger');
+  });
+});
+
+describe('service: start-up output', () => {
+  /** The JSON log lines of a service started on `dataDir` without MODELDOCK_ADMIN_KEY. */
+  const startAndRead = async (dataDir: string, level: string) => {
+    const service = await spawnService(dataDir, {
+      captureStdout: true,
+      env: { LOG_LEVEL: level, MODELDOCK_ADMIN_KEY: '' },
+    });
+    try {
+      // The last line is written just after the port opens.
+      for (let i = 0; i < 100 && !/listening on/.test(service.stdout()); i++) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      const text = service.stdout();
+      const lines = text
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line) as { level: number; msg: string });
+      return { text, lines, baseUrl: service.baseUrl };
+    } finally {
+      await service.kill();
+    }
+  };
+
+  it('shows a newcomer where the admin key is and how to use it, never the key, and maps routes only at debug', async () => {
+    const dataDir = makeDataDir();
+    try {
+      const first = await startAndRead(dataDir, 'info');
+      const file = path.join(dataDir, 'admin.key');
+      const key = readFileSync(file, 'utf8').trim();
+      expect(first.text).not.toContain(key);
+      expect(first.text).not.toMatch(/Mapped \{/);
+      expect(first.lines.length).toBeLessThan(10);
+      const notice = first.lines.find((line) => line.msg.includes('admin.key'));
+      expect(notice).toMatchObject({ level: 40 }); // warn: shown at any usual level
+      expect(notice?.msg).toContain(`export MODELDOCK_KEY=$(cat ${file})`);
+      expect(notice?.msg).toMatch(
+        /curl -H 'Authorization: Bearer '\$MODELDOCK_KEY http:\/\/127\.0\.0\.1:\d+\/v1\/models$/,
+      );
+
+      // The line pastes into a shell as it is and reaches the API with the key (the old port).
+      const paste = notice!.msg.slice(notice!.msg.indexOf('export MODELDOCK_KEY'));
+      const again = await spawnService(dataDir, { env: { MODELDOCK_ADMIN_KEY: '' } });
+      try {
+        const curl = spawnSync('sh', ['-c', paste.replace(/http:\/\/[^/]+/, again.baseUrl)], {
+          encoding: 'utf8',
+        });
+        if (!curl.error) expect(JSON.parse(curl.stdout)).toMatchObject({ items: [] });
+      } finally {
+        await again.kill();
+      }
+
+      // Later starts say where the key is, still without it; route mapping is there at debug.
+      const later = await startAndRead(dataDir, 'debug');
+      expect(later.text).not.toContain(key);
+      expect(later.text).toMatch(/Mapped \{\/v1\/models, GET\} route/);
+      expect(later.lines.find((line) => line.msg.includes('admin.key'))?.msg).toContain(
+        `The admin API key is in ${file}. Use it: export MODELDOCK_KEY=$(cat ${file})`,
+      );
+    } finally {
+      removeDataDir(dataDir);
+    }
   });
 });

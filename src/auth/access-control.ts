@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyContextConfig, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ForbiddenError, UnauthorizedError } from '../common/errors';
 import type { ApiKeysService, Principal } from './api-keys.service';
 import { describeRoles, grants, Permission } from './roles';
@@ -30,9 +30,9 @@ export interface AccessControlOptions {
 }
 
 /**
- * Every /v1 and /v2 route needs a key whose role grants the route's permission; a route that
- * declares none needs an admin (fail closed). Health, /metrics (unless configured) and /docs stay
- * open. A Fastify hook, not a Nest guard: it runs on the prediction hot path too.
+ * Each route needs what its class's `key` rule says (see route-policy.ts): a key whose role grants
+ * the route's permission (declared with @Access(); admin when it declares none: fail closed), or
+ * none. A Fastify hook, not a Nest guard: it runs on the prediction hot path too.
  */
 export function installAccessControl(
   fastify: FastifyInstance,
@@ -40,17 +40,23 @@ export function installAccessControl(
   options: AccessControlOptions,
 ): void {
   fastify.decorateRequest('actor', null);
+  // After applyRoutePolicies: the route's class is known, and its permission is settled here once.
   fastify.addHook('onRoute', (route) => {
-    const url = route.url;
-    const config = (route.config ?? {}) as { access?: Permission };
-    if (config.access) return;
-    if (url.startsWith('/v1/') || url.startsWith('/v2'))
-      route.config = { ...config, access: 'admin' };
-    else if (url === '/metrics' && options.metricsRequireKey)
-      route.config = { ...config, access: 'metadata' };
+    const config = (route.config ??= {}) as FastifyContextConfig;
+    const rule = config.policy?.key ?? 'required';
+    if (rule === 'open' || (rule === 'configurable' && !options.metricsRequireKey)) {
+      if (config.access) {
+        throw new Error(
+          `${String(route.method)} ${route.url} is a ${config.routeClass} route, open to all, ` +
+            `yet declares @Access('${config.access}')`,
+        );
+      }
+      return;
+    }
+    config.access ??= rule === 'configurable' ? 'metadata' : 'admin';
   });
 
-  /** The error handlers answer (problem details, or the Open Inference shape on /v2). */
+  /** The error handlers answer, in the shape the route's class speaks. */
   const deny = (request: FastifyRequest, reply: FastifyReply, error: Error) => {
     if (error instanceof UnauthorizedError) {
       const presented = presentedKey(request) !== undefined;

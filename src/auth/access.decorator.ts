@@ -1,5 +1,4 @@
 import { applyDecorators, createParamDecorator, ExecutionContext } from '@nestjs/common';
-import { RouteConfig } from '@nestjs/platform-fastify';
 import {
   ApiBearerAuth,
   ApiExtension,
@@ -8,6 +7,7 @@ import {
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
+import { mergeRouteConfig } from '../common/route-policy';
 import type { Principal } from './api-keys.service';
 import { describeRoles, Permission, rolesWith } from './roles';
 
@@ -31,7 +31,8 @@ export function accessDocumentation(permission: Permission) {
 export function Access(permission: Permission) {
   const docs = accessDocumentation(permission);
   return applyDecorators(
-    RouteConfig({ access: permission }),
+    (_target: object, _key: string | symbol, descriptor: PropertyDescriptor) =>
+      mergeRouteConfig(descriptor.value as object, { access: permission }),
     ApiBearerAuth(BEARER_SCHEME),
     ApiSecurity(API_KEY_SCHEME),
     ApiExtension('x-required-roles', docs.roles),

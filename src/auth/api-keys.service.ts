@@ -239,7 +239,8 @@ export class ApiKeysService implements OnModuleInit, OnApplicationBootstrap, OnM
 
   /**
    * MODELDOCK_ADMIN_KEY, else DATA_DIR/admin.key; on the very first start that file is created
-   * (mode 0600) and the key printed once, so `npm start` is one command and secure by default.
+   * (mode 0600), so `npm start` is one command and secure by default. The log says where the key
+   * is and how to use it, never the key itself: logs are shipped and kept where secrets must not be.
    */
   private bootstrapKey(): string {
     if (this.config.security.adminKey) return this.config.security.adminKey;
@@ -251,6 +252,7 @@ export class ApiKeysService implements OnModuleInit, OnApplicationBootstrap, OnM
           `${file} holds a key shorter than ${MIN_ADMIN_KEY_LENGTH} characters; delete the file to have a new key made.`,
         );
       }
+      this.logger.log(`The admin API key is in ${this.howToUse(file)}`);
       return stored;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
@@ -259,12 +261,26 @@ export class ApiKeysService implements OnModuleInit, OnApplicationBootstrap, OnM
     mkdirSync(this.config.dataDir, { recursive: true });
     // 'wx': never overwrite a key another process has just written.
     writeFileSync(file, `${key}\n`, { mode: 0o600, flag: 'wx' });
-    // The one time the key is shown; later starts read the file silently.
     this.logger.warn(
-      `Created the admin API key (shown only this once; also in ${file}, mode 0600): ${key} — ` +
-        `send it as "Authorization: Bearer <key>", and create keys for people and services ` +
-        `with POST /v1/api-keys. Set MODELDOCK_ADMIN_KEY to use your own instead.`,
+      'Created the admin API key (logs never show it; set MODELDOCK_ADMIN_KEY to use your own, ' +
+        `and create keys for people and services with POST /v1/api-keys). It is in ${this.howToUse(file)}`,
     );
     return key;
+  }
+
+  /**
+   * "<file>. Use it: export …; curl …": lines to paste into a shell. No double quotes, so they
+   * paste the same from the JSON log as from pino-pretty.
+   */
+  private howToUse(file: string): string {
+    const relative = path.relative(process.cwd(), file);
+    const shown = relative.startsWith('..') || path.isAbsolute(relative) ? file : relative;
+    const { host, port } = this.config;
+    const reachable = ['0.0.0.0', '::'].includes(host) ? 'localhost' : host;
+    const origin = `http://${reachable.includes(':') ? `[${reachable}]` : reachable}:${port}`;
+    return (
+      `${shown}. Use it: export MODELDOCK_KEY=$(cat ${shown}) && ` +
+      `curl -H 'Authorization: Bearer '$MODELDOCK_KEY ${origin}/v1/models`
+    );
   }
 }

@@ -44,7 +44,7 @@ const WINDOW_MS = 60_000;
 const TRACKED_KEYS = 10_000;
 
 /**
- * Per-key rate limits by route class, counted in @fastify/rate-limit's stores (fixed one-minute
+ * Per-key rate limits by the route class's `rateLimit` rule (see route-policy.ts), counted in @fastify/rate-limit's stores (fixed one-minute
  * windows): `429` with `Retry-After` and the IETF draft `RateLimit-*` headers. The plugin's own
  * hook awaits four promises per request, which cost more than a prediction here; this hook calls
  * the store's callback API, synchronous for the in-process store. It runs after the access
@@ -66,7 +66,9 @@ export function installRateLimits(
   fastify.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done) => {
     const actor = request.actor;
     if (!actor) return done();
-    const prediction = request.routeOptions.config.routeClass === 'predict';
+    const counted = request.routeOptions.config.policy?.rateLimit ?? 'management';
+    if (counted === 'none') return done();
+    const prediction = counted === 'predict';
     const max = prediction ? predictPerMinute : managementPerMinute;
     if (max === 0) return done();
     const key = `${prediction ? 'p' : 'm'}:${actor.keyId ?? actor.name}`;

@@ -1,12 +1,28 @@
 import { LoggerService } from '@nestjs/common';
 import type { Logger as Pino } from 'pino';
 
+/**
+ * Nest's start-up chatter: a line per module loaded and per route mapped (about 70 lines), which
+ * buried the lines a newcomer needs (where the admin key is, where the service listens).
+ */
+const START_UP_CONTEXTS = new Set([
+  'NestFactory',
+  'InstanceLoader',
+  'RoutesResolver',
+  'RouterExplorer',
+  'NestApplication',
+]);
+
 /** Nest's logger on top of Fastify's pino, so every log line is one JSON object. */
 export class PinoLoggerService implements LoggerService {
   constructor(private readonly pino: Pino) {}
 
   log(message: unknown, context?: string): void {
-    this.pino.info({ context }, String(message));
+    if (context !== undefined && START_UP_CONTEXTS.has(context)) {
+      this.pino.debug({ context }, String(message));
+    } else {
+      this.pino.info({ context }, String(message));
+    }
   }
 
   error(message: unknown, traceOrContext?: string, context?: string): void {

@@ -62,7 +62,7 @@ export const API_HEADERS = helmetHeaders({
 /** The request id and the security headers, in one hook: each hook costs on the hot path. */
 export function installResponseHeaders(fastify: FastifyInstance): void {
   fastify.addHook('onRequest', (request, reply, done) => {
-    const docs = request.routeOptions.config.routeClass === 'docs';
+    const docs = request.routeOptions.config.policy?.headers === 'docs';
     void reply.header('x-request-id', request.id).headers(docs ? DOCS_HEADERS : API_HEADERS);
     done();
   });

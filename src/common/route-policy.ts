@@ -1,29 +1,134 @@
-import type { FastifyInstance } from 'fastify';
+import { PATH_METADATA } from '@nestjs/common/constants';
+import { FASTIFY_ROUTE_CONFIG_METADATA } from '@nestjs/platform-fastify/constants';
+import type { FastifyContextConfig, FastifyInstance } from 'fastify';
 
 /**
- * What kind of route a request hit, decided once per route when it is registered: body limits,
- * rate limits and security headers differ by class, and none of them re-reads the URL per request.
+ * The kinds of route the service has. A route declares its class: `@RoutePolicy()` on a Nest
+ * route, `config.routeClass` on one registered on Fastify directly. A route that declares none is
+ * `management`, which needs an admin key: a new route fails closed.
  */
-export type RouteClass = 'predict' | 'dataset' | 'docs' | 'probe' | 'other';
+export type RouteClass =
+  | 'management'
+  | 'dataset-upload'
+  | 'predict'
+  | 'infer'
+  | 'open-inference'
+  | 'probe'
+  | 'inference-probe'
+  | 'metrics'
+  | 'docs'
+  | 'preflight';
+
+/** What applies to every route of a class. */
+export interface RouteRules {
+  /**
+   * `required`: a key whose role grants the route's permission (its `@Access()`, else admin);
+   * `open`: no key; `configurable`: required (metadata) when METRICS_REQUIRE_KEY is set.
+   */
+  readonly key: 'required' | 'open' | 'configurable';
+  /** Which configured body limit: BODY_LIMIT_BYTES, DATASET_… or PREDICT_BODY_LIMIT_BYTES. */
+  readonly bodyLimit: 'default' | 'dataset' | 'predict';
+  /** Which per-key limit counts the route's requests (requests without a key are not counted). */
+  readonly rateLimit: 'predict' | 'management' | 'none';
+  /** `api`: nothing may be framed or rendered; `docs`: what the Swagger UI page needs. */
+  readonly headers: 'api' | 'docs';
+  /** Answered under overload too, so Kubernetes and Prometheus still see the service. */
+  readonly overloadExempt: boolean;
+  /** The shape of errors raised before a handler runs (access, rate limit, overload, body). */
+  readonly errors: 'problem' | 'open-inference';
+}
+
+const MANAGEMENT: RouteRules = {
+  key: 'required',
+  bodyLimit: 'default',
+  rateLimit: 'management',
+  headers: 'api',
+  overloadExempt: false,
+  errors: 'problem',
+};
+const OPEN: RouteRules = { ...MANAGEMENT, key: 'open', rateLimit: 'none' };
+const PROBE: RouteRules = { ...OPEN, overloadExempt: true };
+
+/** The one place that says what applies to each class of route. */
+export const ROUTE_POLICIES: Readonly<Record<RouteClass, RouteRules>> = {
+  management: MANAGEMENT,
+  'dataset-upload': { ...MANAGEMENT, bodyLimit: 'dataset' },
+  predict: { ...MANAGEMENT, bodyLimit: 'predict', rateLimit: 'predict' },
+  infer: { ...MANAGEMENT, bodyLimit: 'predict', rateLimit: 'predict', errors: 'open-inference' },
+  'open-inference': { ...MANAGEMENT, errors: 'open-inference' },
+  // Health probes: Kubernetes (and KServe's /v2/health/*) call them without a key.
+  probe: PROBE,
+  'inference-probe': { ...PROBE, errors: 'open-inference' },
+  metrics: { ...PROBE, key: 'configurable', rateLimit: 'management' },
+  docs: { ...OPEN, headers: 'docs' },
+  // CORS preflights carry no credentials; @fastify/cors answers them in its hook.
+  preflight: OPEN,
+};
 
 declare module 'fastify' {
   interface FastifyContextConfig {
+    /** Declared by the route; `management` when it declares none. */
     routeClass?: RouteClass;
+    /** Its class's rules, set when the route is registered: hooks read them, never the URL. */
+    policy?: RouteRules;
   }
 }
 
-export function routeClassOf(url: string): RouteClass {
-  if (url.endsWith('/predict') || url.endsWith('/infer')) return 'predict';
-  if (url.startsWith('/v1/datasets')) return 'dataset';
-  if (url.startsWith('/docs')) return 'docs';
-  // Health probes and the metrics scrape: answered even under overload.
-  if (url.startsWith('/health/') || url === '/metrics') return 'probe';
-  return 'other';
+/** Where SwaggerModule mounts the UI and the document (`/docs`, `/docs-json`). */
+export const DOCS_PATH = 'docs';
+
+/**
+ * Routes that plugins register carry no declaration: the Swagger UI's (its pages, assets and
+ * document, all under DOCS_PATH) and @fastify/cors's catch-all preflight route.
+ */
+function pluginRouteClass(method: string | string[], url: string): RouteClass | undefined {
+  if (url.startsWith(`/${DOCS_PATH}`)) return 'docs';
+  if (url === '*' && method === 'OPTIONS') return 'preflight';
+  return undefined;
 }
 
-/** Tags every route with its class (in `config.routeClass`); call before routes are registered. */
-export function classifyRoutes(fastify: FastifyInstance): void {
+/**
+ * Gives every route its class's rules (in `config.policy`) and body limit as it is registered;
+ * call before any route is. Hooks that run per request then read one property of the route.
+ */
+export function applyRoutePolicies(
+  fastify: FastifyInstance,
+  bodyLimits: Record<RouteRules['bodyLimit'], number>,
+): void {
   fastify.addHook('onRoute', (route) => {
-    route.config = { ...route.config, routeClass: routeClassOf(route.url) };
+    const declared = route.config as FastifyContextConfig | undefined;
+    const routeClass =
+      declared?.routeClass ?? pluginRouteClass(route.method, route.url) ?? 'management';
+    const policy = ROUTE_POLICIES[routeClass];
+    route.config = { ...declared, routeClass, policy };
+    route.bodyLimit = bodyLimits[policy.bodyLimit];
   });
+}
+
+/**
+ * Adds to the Fastify route config of a Nest handler. @nestjs/platform-fastify's `RouteConfig()`
+ * replaces the whole config, so `@Access()` and `@RoutePolicy()` on one route could not both set it.
+ */
+export function mergeRouteConfig(handler: object, config: FastifyContextConfig): void {
+  const current = Reflect.getMetadata(FASTIFY_ROUTE_CONFIG_METADATA, handler) as
+    FastifyContextConfig | undefined;
+  Reflect.defineMetadata(FASTIFY_ROUTE_CONFIG_METADATA, { ...current, ...config }, handler);
+}
+
+/**
+ * Declares the class of a Nest route; on a controller, of each of its routes that declares none
+ * itself (method decorators run before the class's).
+ */
+export function RoutePolicy(routeClass: RouteClass): ClassDecorator & MethodDecorator {
+  return (target: object, _key?: string | symbol, descriptor?: PropertyDescriptor) => {
+    if (descriptor) return mergeRouteConfig(descriptor.value as object, { routeClass });
+    const prototype = (target as { prototype: Record<string, unknown> }).prototype;
+    for (const name of Object.getOwnPropertyNames(prototype)) {
+      const handler = prototype[name];
+      if (typeof handler !== 'function' || !Reflect.hasMetadata(PATH_METADATA, handler)) continue;
+      const config = Reflect.getMetadata(FASTIFY_ROUTE_CONFIG_METADATA, handler) as
+        FastifyContextConfig | undefined;
+      if (config?.routeClass === undefined) mergeRouteConfig(handler, { routeClass });
+    }
+  };
 }

@@ -22,6 +22,7 @@ import {
 import { Access } from '../auth/access.decorator';
 import type { FastifyReply } from 'fastify';
 import { mapPage, PaginationQuery } from '../common/pagination';
+import { RoutePolicy } from '../common/route-policy';
 import { DatasetsService } from './datasets.service';
 import { toDatasetResponse } from './datasets.mapper';
 import {
@@ -39,6 +40,7 @@ export class DatasetsController {
 
   @Post()
   @Access('write')
+  @RoutePolicy('dataset-upload')
   @ApiOperation({
     summary: 'Upload a dataset',
     description:

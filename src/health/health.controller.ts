@@ -7,10 +7,12 @@ import {
 } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckResult, HealthCheckService } from '@nestjs/terminus';
 import type { FastifyReply } from 'fastify';
+import { RoutePolicy } from '../common/route-policy';
 import { ReadinessService } from './readiness.service';
 
 @ApiTags('service')
 @Controller('health')
+@RoutePolicy('probe')
 export class HealthController {
   constructor(
     private readonly health: HealthCheckService,

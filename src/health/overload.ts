@@ -19,12 +19,12 @@ export interface OverloadOptions {
 }
 
 /**
- * Probes and scrapes are answered even under pressure, so Kubernetes and Prometheus see it, and
- * so are unmatched URLs (a 404 costs nothing).
+ * Routes whose class is exempt (probes, the scrape: see route-policy.ts) are answered even under
+ * pressure, so Kubernetes and Prometheus see it, and so are unmatched URLs (a 404 costs nothing).
  */
 function isExempt(request: FastifyRequest): boolean {
-  const routeClass = request.routeOptions.config.routeClass;
-  return routeClass === undefined || routeClass === 'probe';
+  const policy = request.routeOptions.config.policy;
+  return policy === undefined || policy.overloadExempt;
 }
 
 /**
@@ -38,7 +38,7 @@ export async function installOverloadProtection(
 ): Promise<{ pressure: () => string | null }> {
   let inFlight = 0;
 
-  /** The error handlers answer it (problem details, or the Open Inference shape on /v2). */
+  /** The error handlers answer it, in the shape the route's class speaks. */
   const shed = (reply: FastifyReply, reason: string) => {
     void reply.header('retry-after', String(RETRY_AFTER_SECONDS));
     return new OverloadedError(

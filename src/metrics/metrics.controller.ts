@@ -1,10 +1,12 @@
 import { Controller, Get, Header, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
+import { RoutePolicy } from '../common/route-policy';
 import { MetricsService } from './metrics.service';
 
 @ApiTags('service')
 @Controller('metrics')
+@RoutePolicy('metrics')
 export class MetricsController {
   constructor(private readonly metrics: MetricsService) {}
 

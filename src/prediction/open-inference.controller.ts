@@ -8,6 +8,7 @@ import {
 } from '@nestjs/swagger';
 import { Access } from '../auth/access.decorator';
 import type { FastifyReply } from 'fastify';
+import { RoutePolicy } from '../common/route-policy';
 import { SERVICE_NAME, SERVICE_VERSION } from '../common/service-info';
 import { ReadinessService } from '../health/readiness.service';
 import { parseVersion } from '../models/version-number';
@@ -28,6 +29,7 @@ import { PredictionService } from './prediction.service';
  */
 @ApiTags('open-inference')
 @Controller('v2')
+@RoutePolicy('open-inference')
 @UseFilters(OpenInferenceExceptionFilter)
 @ApiDefaultResponse({ type: InferenceErrorBody, description: 'An error, as the protocol has it.' })
 export class OpenInferenceController {
@@ -45,7 +47,7 @@ export class OpenInferenceController {
   }
 
   @Get('health/live')
-  @Access('metadata')
+  @RoutePolicy('inference-probe')
   @ApiOperation({ summary: 'Server live: 200 while the process can serve' })
   @ApiOkResponse({ type: ServerLiveBody })
   live(): ServerLiveBody {
@@ -53,7 +55,7 @@ export class OpenInferenceController {
   }
 
   @Get('health/ready')
-  @Access('metadata')
+  @RoutePolicy('inference-probe')
   @ApiOperation({ summary: 'Server ready: the database answers and every migration is applied' })
   @ApiOkResponse({ type: ServerReadyBody })
   @ApiServiceUnavailableResponse({ type: InferenceErrorBody })

@@ -1,9 +1,8 @@
-import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ProblemDetails } from '../common/problem-details';
 import { sendProblem } from '../common/problem-details.filter';
-import { appConfig, AppConfig } from '../config/app.config';
 import { MetricsService } from '../metrics/metrics.service';
 import type { VersionSelector } from '../models/models.service';
 import { INFER_ROUTE_SCHEMA, InferRouteParams } from './dto/inference.dto';
@@ -26,6 +25,7 @@ type Protocol = 'v1' | 'v2';
  * Nest's router, pipes and interceptors would cost more per request than the prediction itself.
  * Bodies are checked by the routes' compiled JSON schemas, values in one pass while packing the
  * batch; the rest of the app (request ids, access log, HTTP metrics) still runs in Fastify hooks.
+ * Their class (in `config.routeClass`) gives them their body limit, key and rate limit.
  * Swagger documents these routes from `serving.openapi.ts`.
  */
 @Injectable()
@@ -36,7 +36,6 @@ export class ServingRoutes implements OnModuleInit {
     private readonly adapterHost: HttpAdapterHost,
     private readonly prediction: PredictionService,
     private readonly metrics: MetricsService,
-    @Inject(appConfig.KEY) private readonly config: AppConfig,
   ) {}
 
   onModuleInit(): void {
@@ -46,8 +45,7 @@ export class ServingRoutes implements OnModuleInit {
       method: 'POST',
       url: '/v1/models/:name/predict',
       schema: PREDICT_ROUTE_SCHEMA,
-      bodyLimit: this.config.bodyLimits.predict,
-      config: { access: 'predict' },
+      config: { routeClass: 'predict', access: 'predict' },
       onRequest: this.track,
       errorHandler: (error, _request, reply) => this.fail('v1', error, reply),
       handler: (request, reply) => {
@@ -64,8 +62,7 @@ export class ServingRoutes implements OnModuleInit {
         method: 'POST',
         url,
         schema: INFER_ROUTE_SCHEMA,
-        bodyLimit: this.config.bodyLimits.predict,
-        config: { access: 'predict' },
+        config: { routeClass: 'infer', access: 'predict' },
         onRequest: this.track,
         errorHandler: (error, _request, reply) => this.fail('v2', error, reply),
         handler: (request) => {

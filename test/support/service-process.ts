@@ -54,6 +54,8 @@ export interface ServiceProcess {
   startupMs: number;
   /** SIGKILL, then waits for the process to be gone. */
   kill(): Promise<void>;
+  /** What it has written to stdout (its log) so far; empty unless spawned with `captureStdout`. */
+  stdout(): string;
 }
 
 export interface SpawnOptions {
@@ -63,6 +65,8 @@ export interface SpawnOptions {
   env?: Record<string, string>;
   /** How long to wait for /health/ready. */
   timeoutMs?: number;
+  /** Keep stdout for `stdout()` (give LOG_LEVEL in `env`: logs are silent by default). */
+  captureStdout?: boolean;
 }
 
 function newestMtime(entry: string): number {
@@ -223,7 +227,12 @@ async function startOnce(
       ...database,
       ...options.env,
     },
-    stdio: ['ignore', 'ignore', 'pipe'],
+    stdio: ['ignore', options.captureStdout ? 'pipe' : 'ignore', 'pipe'],
+  });
+  let stdout = '';
+  child.stdout?.setEncoding('utf8');
+  child.stdout?.on('data', (chunk: string) => {
+    stdout += chunk;
   });
   let stderr = '';
   child.stderr?.setEncoding('utf8');
@@ -258,6 +267,7 @@ async function startOnce(
           spawnedAt,
           startupMs: Date.now() - spawnedAt,
           kill,
+          stdout: () => stdout,
         };
       }
     } catch {
