@@ -3,6 +3,7 @@ import {
   housingCsv,
   housingInstances,
   housingReference,
+  wideDataset,
 } from './support/fixtures';
 import { makeDataDir, removeDataDir, startApp, TestApp, waitForJob } from './support/test-app';
 
@@ -151,6 +152,78 @@ describe('model registry', () => {
         }),
         400,
       );
+    });
+  });
+
+  describe('importing a downloaded artifact as it is', () => {
+    const postAsIs = (model: string, text: string, query = '') =>
+      api.request('POST', `/v1/models/${model}/versions${query}`, text, {
+        'content-type': 'application/json',
+      });
+
+    it('takes the file as downloaded (alias, description and tags from the query): same checksum, same predictions', async () => {
+      expect((await importVersion('original', 2)).status).toBe(201);
+      const source = (await api.request('GET', '/v1/models/original/versions/1')).body;
+      const downloaded = await api.request('GET', '/v1/models/original/versions/1/artifact');
+
+      const copy = await postAsIs(
+        'as-is-copy',
+        downloaded.text,
+        '?alias=staging&description=from%20the%20download&tag=source:download&tag=team:ml',
+      );
+      expect(copy.status).toBe(201);
+      expect(copy.headers.get('location')).toBe('/v1/models/as-is-copy/versions/1');
+      expect(copy.body).toMatchObject({
+        model: 'as-is-copy',
+        version: 1,
+        checksum: source.checksum,
+        sizeBytes: source.sizeBytes,
+        aliases: ['staging'],
+        description: 'from the download',
+        tags: { source: 'download', team: 'ml' },
+        createdBy: 'import',
+      });
+      const again = await api.request('GET', '/v1/models/as-is-copy/versions/1/artifact');
+      expect(again.text).toBe(downloaded.text);
+
+      const instances = housingInstances();
+      const [a, b] = await Promise.all([
+        api.request('POST', '/v1/models/original/predict', { instances }),
+        api.request('POST', '/v1/models/as-is-copy/predict?alias=staging', { instances }),
+      ]);
+      expect(b.status).toBe(200);
+      expect(b.body.predictions).toEqual(a.body.predictions);
+
+      // Without query parameters: no alias, no description, no tags.
+      const plain = await postAsIs('as-is-copy', downloaded.text);
+      expect(plain.status).toBe(201);
+      expect(plain.body).toMatchObject({ version: 2, aliases: [], description: null, tags: {} });
+    });
+
+    it('points at the bad field of an artifact posted as it is, and checks the query', async () => {
+      const { intercept: _dropped, ...noIntercept } = housingArtifact();
+      const bad = await postAsIs('as-is-bad', JSON.stringify(noIntercept));
+      expectProblem(bad, 400);
+      expect(bad.body.errors.map((e: { field: string }) => e.field)).toContain(
+        'artifact.intercept',
+      );
+      const text = JSON.stringify(housingArtifact());
+      expectProblem(await postAsIs('as-is-bad', text, '?alias=no%20spaces'), 400, /alias/);
+      const badTag = await postAsIs('as-is-bad', text, '?tag=no-colon');
+      expectProblem(badTag, 400);
+      expect(badTag.body.errors[0]).toMatchObject({ field: 'tag' });
+      expect((await api.request('GET', '/v1/models/as-is-bad')).status).toBe(404);
+    });
+
+    it('keeps the wrapped form, with its options in the body only', async () => {
+      const wrapped = await importVersion('wrapped', 1, { alias: 'staging' });
+      expect(wrapped.status).toBe(201);
+      expect(wrapped.body.aliases).toEqual(['staging']);
+      const both = await api.request('POST', '/v1/models/wrapped/versions?alias=other', {
+        artifact: housingArtifact(),
+      });
+      expectProblem(both, 400, /wrapped form/);
+      expect(both.body.errors[0].field).toBe('querystring');
     });
   });
 
@@ -445,6 +518,133 @@ describe('model registry', () => {
         await api.request('GET', '/v1/models/ranked/versions?sort=metric:test.r2'),
         400,
       );
+    });
+
+    it('lists versions with a summary of their loss history; the version itself has all of it', async () => {
+      const list = await api.request('GET', '/v1/models/trained/versions');
+      expect(list.status).toBe(200);
+      expect(list.body.items.length).toBeGreaterThan(0);
+      for (const item of list.body.items) {
+        expect(item).not.toHaveProperty('lossHistory');
+        const detail = (await api.request('GET', `/v1/models/trained/versions/${item.version}`))
+          .body;
+        expect(detail.lossHistory.length).toBeGreaterThan(0);
+        expect(item.lossPoints).toBe(detail.lossHistory.length);
+        expect(item.finalLoss).toBe(detail.lossHistory[detail.lossHistory.length - 1]);
+        const { lossHistory: _history, ...rest } = detail;
+        expect(item).toMatchObject(rest);
+      }
+      // The list of a trained model costs bytes per version, not bytes per epoch.
+      const fullList = JSON.stringify(
+        await Promise.all(
+          list.body.items.map(
+            async (item: { version: number }) =>
+              (await api.request('GET', `/v1/models/trained/versions/${item.version}`)).body,
+          ),
+        ),
+      );
+      expect(list.text.length).toBeLessThan(fullList.length);
+
+      const imported = await api.request('GET', '/v1/models/imported/versions');
+      expect(imported.body.items[0]).toMatchObject({ lossPoints: 0, finalLoss: null });
+      expect(imported.body.items[0]).not.toHaveProperty('lossHistory');
+    });
+  });
+
+  describe('version numbers', () => {
+    // 9007199254740993 is above Number.MAX_SAFE_INTEGER: read as a number it becomes …992.
+    const HUGE = '9007199254740993';
+
+    beforeAll(async () => {
+      await importVersion('numbered');
+    });
+
+    it.each([
+      ['GET', `/v1/models/numbered/versions/${HUGE}`],
+      ['PATCH', `/v1/models/numbered/versions/${HUGE}`],
+      ['DELETE', `/v1/models/numbered/versions/${HUGE}`],
+      ['GET', `/v1/models/numbered/versions/${HUGE}/artifact`],
+      ['GET', '/v1/models/numbered/versions/2147483648'],
+      ['GET', '/v1/models/numbered/versions/1e3'],
+      ['GET', '/v1/models/numbered/versions/01'],
+    ])('refuses %s %s with a 400 naming the version', async (method, url) => {
+      const res = await api.request(method, url, method === 'PATCH' ? {} : undefined);
+      expectProblem(res, 400, /is not a version number: versions are whole numbers from 1 to/);
+      expect(res.body.errors).toEqual([{ field: 'version', message: expect.any(String) }]);
+    });
+
+    it('still answers 404 for the largest version number that does not exist', async () => {
+      expectProblem(
+        await api.request('GET', '/v1/models/numbered/versions/2147483647'),
+        404,
+        /no version 2147483647/,
+      );
+    });
+
+    it('refuses an alias moved to a version above the largest', async () => {
+      const res = await api.request(
+        'PUT',
+        '/v1/models/numbered/aliases/production',
+        `{"version":${HUGE}}`,
+        { 'content-type': 'application/json' },
+      );
+      expectProblem(res, 400);
+      expect(res.body.errors[0].field).toBe('version');
+      expect((await api.request('GET', '/v1/models/numbered/aliases/production')).status).toBe(404);
+    });
+
+    it('refuses ?version= above the largest on v1 predict, and on every v2 version route', async () => {
+      for (const version of [HUGE, '2147483648']) {
+        expectProblem(await predict('numbered', `?version=${version}`), 400);
+      }
+      const inputs = [{ name: 'input-0', shape: [1, 3], datatype: 'FP64', data: [1, 2, 3] }];
+      for (const version of [HUGE, '2147483648']) {
+        const base = `/v2/models/numbered/versions/${version}`;
+        for (const res of [
+          await api.request('GET', base),
+          await api.request('GET', `${base}/ready`),
+          await api.request('POST', `${base}/infer`, { inputs }),
+        ]) {
+          expect(res.status).toBe(400);
+          expect(res.body.error).toEqual(expect.any(String));
+        }
+      }
+      expect((await predict('numbered', '?version=1')).status).toBe(200);
+    });
+  });
+
+  describe('deleting a model while a job trains into it', () => {
+    it('refuses with a 409 naming the job, deletes once it is cancelled, and no ghost model appears', async () => {
+      await importVersion('doomed');
+      const dataset = (await api.request('POST', '/v1/datasets', wideDataset(40))).body.id;
+      const job = await api.request('POST', '/v1/training-jobs', {
+        model: 'doomed',
+        dataset,
+        target: 'y',
+        algorithm: 'linear-regression',
+        hyperparameters: { optimizer: 'gradient-descent', epochs: 1_000_000 },
+      });
+      expect(job.status).toBe(202);
+      const jobId: string = job.body.id;
+
+      const refused = await api.request('DELETE', '/v1/models/doomed');
+      expectProblem(refused, 409, new RegExp(`training job\\(s\\) ${jobId}`));
+      expect((await api.request('GET', '/v1/models/doomed')).status).toBe(200);
+
+      const cancelled = await api.request('POST', `/v1/training-jobs/${jobId}/cancel`);
+      expect(cancelled.body).toMatchObject({ status: 'cancelled', modelVersion: null });
+      expect((await api.request('DELETE', '/v1/models/doomed')).status).toBe(204);
+
+      expect(await waitForJob(api, jobId)).toMatchObject({
+        status: 'cancelled',
+        modelVersion: null,
+      });
+      expectProblem(await api.request('GET', '/v1/models/doomed'), 404);
+      // Long enough for a finishing run to have registered a version, had it not been stopped.
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      expectProblem(await api.request('GET', '/v1/models/doomed'), 404);
+      const models = (await api.request('GET', '/v1/models?prefix=doomed')).body;
+      expect(models.total).toBe(0);
     });
   });
 

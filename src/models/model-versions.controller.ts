@@ -40,7 +40,7 @@ import { ImportBody, ImportBodyPipe, importOptions } from './import-body.pipe';
 import { toModelVersionResponse, toModelVersionSummaryResponse } from './models.mapper';
 import { ModelsService } from './models.service';
 import { parseVersionSort } from './registry-queries';
-import { VersionPipe } from './version-number';
+import { VersionParam } from './version-number';
 
 @ApiTags('models')
 @Controller('v1/models/:name/versions')
@@ -114,7 +114,7 @@ export class ModelVersionsController {
   @ApiNotFoundResponse()
   async get(
     @Param('name') name: string,
-    @Param('version', VersionPipe) version: number,
+    @VersionParam() version: number,
   ): Promise<ModelVersionResponse> {
     return toModelVersionResponse(await this.models.getVersion(name, version));
   }
@@ -131,7 +131,7 @@ export class ModelVersionsController {
   @ApiConflictResponse({ description: 'An alias points at the version.' })
   async update(
     @Param('name') name: string,
-    @Param('version', VersionPipe) version: number,
+    @VersionParam() version: number,
     @Body() body: UpdateVersionRequest,
     @CurrentActor() actor: Actor,
   ): Promise<ModelVersionResponse> {
@@ -148,7 +148,7 @@ export class ModelVersionsController {
   @ApiConflictResponse({ description: 'An alias points at the version.' })
   async delete(
     @Param('name') name: string,
-    @Param('version', VersionPipe) version: number,
+    @VersionParam() version: number,
     @CurrentActor() actor: Actor,
   ): Promise<void> {
     await this.models.deleteVersion(name, version, actor);
@@ -165,7 +165,7 @@ export class ModelVersionsController {
   @Header('Cache-Control', 'private, max-age=0, must-revalidate')
   async artifact(
     @Param('name') name: string,
-    @Param('version', VersionPipe) version: number,
+    @VersionParam() version: number,
     @Res() reply: FastifyReply,
   ): Promise<void> {
     const { content, checksum } = await this.models.getArtifact(name, version);

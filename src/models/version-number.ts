@@ -1,4 +1,6 @@
-import { PipeTransform } from '@nestjs/common';
+import { createParamDecorator, ExecutionContext } from '@nestjs/common';
+import { ApiParam } from '@nestjs/swagger';
+import type { FastifyRequest } from 'fastify';
 import { InvalidInputError } from '../common/errors';
 
 /**
@@ -35,7 +37,25 @@ export function assertVersion(version: number, field: string): number {
   return version;
 }
 
-/** `@Param('version', VersionPipe)`: a 400 problem for anything but 1…MAX_VERSION. */
-export const VersionPipe: PipeTransform<string, number> = {
-  transform: (text) => parseVersion(text, 'version'),
-};
+/**
+ * `@VersionParam() version: number`: the `version` path segment as the client wrote it, so `01`,
+ * `1e3` or `9007199254740993` are a 400 rather than read as 1, 1000 or …992 (a custom decorator's
+ * value skips the global ValidationPipe, which would coerce the text to a number first).
+ */
+export const VersionParam = createParamDecorator(
+  (_: unknown, context: ExecutionContext) => {
+    const request = context.switchToHttp().getRequest<FastifyRequest>();
+    return parseVersion((request.params as Record<string, string>).version, 'version');
+  },
+  [
+    (target: object, key: string | symbol | undefined) => {
+      if (key === undefined) return;
+      const descriptor = Object.getOwnPropertyDescriptor(target, key) as PropertyDescriptor;
+      ApiParam({
+        name: 'version',
+        schema: { type: 'integer', minimum: 1, maximum: MAX_VERSION },
+        example: 1,
+      })(target, key, descriptor);
+    },
+  ],
+);
