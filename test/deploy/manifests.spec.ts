@@ -283,6 +283,22 @@ function referenceRules(docs: Manifest[]): string[] {
   return problems;
 }
 
+/** A container command that runs compiled code names a source file the build compiles. */
+function entryPointRules(docs: Manifest[]): string[] {
+  const problems: string[] = [];
+  for (const deployment of ofKind(docs, 'Deployment')) {
+    for (const container of deployment.spec.template.spec.containers) {
+      for (const arg of [...(container.command ?? []), ...(container.args ?? [])]) {
+        const compiled = /^dist\/(.+)\.js$/.exec(arg);
+        if (compiled && !fs.existsSync(path.join(ROOT, `${compiled[1]}.ts`))) {
+          problems.push(`${label(deployment)}: runs ${arg}, but ${compiled[1]}.ts does not exist`);
+        }
+      }
+    }
+  }
+  return problems;
+}
+
 function labelRules(docs: Manifest[]): string[] {
   const problems: string[] = [];
   const perComponent = ['Deployment', 'Service', 'HorizontalPodAutoscaler', 'PodDisruptionBudget'];
@@ -471,6 +487,17 @@ describe('deploy/kubernetes', () => {
     expect(problems).toMatch(/PodDisruptionBudget modeldock-api: selector matches no/);
     expect(problems).toMatch(/scaleTargetRef Deployment modeldock-web does not exist/);
     expect(problems).toMatch(/envFrom ConfigMap missing does not exist/);
+  });
+
+  it('runs entry points that exist in src/ (the worker process after a rename too)', () => {
+    expect(entryPointRules(docs)).toEqual([]);
+    const worker = structuredClone(
+      ofKind(docs, 'Deployment').find((d) => d.metadata.name === 'modeldock-worker')!,
+    );
+    worker.spec.template.spec.containers[0].command = ['node', 'dist/src/worker.js'];
+    expect(entryPointRules(replace(docs, worker))).toEqual([
+      'Deployment modeldock-worker: runs dist/src/worker.js, but src/worker.ts does not exist',
+    ]);
   });
 
   it('labels every object and leaves the namespace to the user', () => {
