@@ -12,7 +12,6 @@ import { RoutePolicy } from '../common/route-policy';
 import { SERVICE_NAME, SERVICE_VERSION } from '../common/service-info';
 import { ReadinessService } from '../health/readiness.service';
 import { parseVersion } from '../models/version-number';
-import { parseVersion } from '../models/version-number';
 import {
   InferenceErrorBody,
   ModelMetadataBody,
