@@ -216,8 +216,9 @@ export class ThreadExecutor implements OnApplicationShutdown {
     }
     // Where the time went: reading the dataset, the thread's training, the registry transaction.
     const registerMs = Math.round(performance.now() - registering);
+    const stopped = result.stoppedEarly ? `, stopped early at epoch ${result.epochsRun}` : '';
     this.logger.log(
-      `training job ${job.id} registered ${job.modelName} v${version.version.version} ` +
+      `training job ${job.id} registered ${job.modelName} v${version.version.version}${stopped} ` +
         `(data ${timings.loadMs} ms, training ${timings.trainMs} ms, registration ${registerMs} ms)`,
     );
     return 'succeeded';
