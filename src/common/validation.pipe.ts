@@ -4,7 +4,10 @@ import { FieldError, InvalidInputError } from './errors';
 function flatten(errors: ValidationError[], parent = ''): FieldError[] {
   return errors.flatMap((error) => {
     const field = parent ? `${parent}.${error.property}` : error.property;
-    const own = Object.values(error.constraints ?? {}).map((message) => ({ field, message }));
+    // One entry per field: a missing value fails each of its decorators (IsString, MaxLength, …).
+    // class-validator reports the bottom decorator first; reversed, they read as declared.
+    const messages = Object.values(error.constraints ?? {}).reverse();
+    const own = messages.length > 0 ? [{ field, message: messages.join('; ') }] : [];
     return [...own, ...flatten(error.children ?? [], field)];
   });
 }

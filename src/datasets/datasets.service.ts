@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
+import { isUUID } from 'class-validator';
 import { Repository } from 'typeorm';
 import { ConflictError, InvalidInputError, NotFoundError } from '../common/errors';
 import { NAME_PATTERN, NAME_RULE } from '../common/names';
@@ -66,6 +67,28 @@ export class DatasetsService {
       throw new NotFoundError(`Dataset ${id} does not exist. List datasets with GET /v1/datasets.`);
     }
     return dataset;
+  }
+
+  /**
+   * A dataset by id, or by name: the newest dataset of that name (names need not be unique; a new
+   * upload under a name supersedes the older ones for training).
+   */
+  async findByIdOrName(ref: string): Promise<Dataset> {
+    const [found] = isUUID(ref)
+      ? await this.datasets.find({ where: { id: ref }, take: 1 })
+      : NAME_PATTERN.test(ref)
+        ? await this.datasets.find({
+            where: { name: ref },
+            order: { createdAt: 'DESC', id: 'ASC' },
+            take: 1,
+          })
+        : [];
+    if (!found) {
+      throw new NotFoundError(
+        `No dataset has the id or name ${JSON.stringify(ref)}. List datasets with GET /v1/datasets, or upload one with POST /v1/datasets.`,
+      );
+    }
+    return found;
   }
 
   /** The parsed table, decoded from its stored columnar form. */

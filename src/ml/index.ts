@@ -51,5 +51,14 @@ export {
 export { allocFloat64, toNumberArray } from './float64-pool';
 export { Random } from './random';
 export { stratifiedSplit, trainValidationSplit } from './split';
-export { MAX_VALIDATION_SPLIT, type TrainingInput, type TrainingResult, train } from './train';
+export { type TrainingInput, type TrainingResult, train } from './train';
+export {
+  type ColumnSummaryLike,
+  DEFAULT_VALIDATION_SPLIT,
+  MAX_CATEGORIES,
+  MAX_VALIDATION_SPLIT,
+  type TrainingInputProblem,
+  checkTrainingInput,
+  describeTrainingInputProblems,
+} from './training-rules';
 export { TrainingError } from './training-error';

@@ -1,8 +1,9 @@
 import { Random } from './random';
+import { validationRowCount } from './training-rules';
 
 /**
  * Seeded Fisher–Yates shuffle of the row indices; the first
- * Math.round(rowCount * validationFraction) go to validation. Both index lists are returned in
+ * validationRowCount(rowCount, validationFraction) go to validation. Both index lists are returned in
  * ascending order so gathers walk memory forwards.
  * Same inputs, same split.
  */
@@ -12,7 +13,7 @@ export function trainValidationSplit(
   seed: number,
 ): { train: Uint32Array; validation: Uint32Array } {
   checkArguments(rowCount, validationFraction);
-  const validationSize = Math.round(rowCount * validationFraction);
+  const validationSize = validationRowCount(rowCount, validationFraction);
   if (validationSize === 0) {
     // Every row trains whatever the shuffle; skipping it saves a pass over a million rows.
     const train = new Uint32Array(rowCount);
@@ -28,7 +29,7 @@ export function trainValidationSplit(
 }
 
 /**
- * Like trainValidationSplit, but each class keeps its share: Math.round(rowCount * fraction)
+ * Like trainValidationSplit, but each class keeps its share: validationRowCount(rowCount, fraction)
  * validation rows apportioned to the classes by largest remainder (ties: the lower class index),
  * and never a class's last row, so every class is trained on. Walking the same seeded shuffle,
  * a row goes to validation while its class's quota lasts.
@@ -60,7 +61,7 @@ export function stratifiedSplit(
       counts[b] * validationFraction - quotas[b] - (counts[a] * validationFraction - quotas[a]) ||
       a - b,
   );
-  const target = Math.round(rowCount * validationFraction);
+  const target = validationRowCount(rowCount, validationFraction);
   for (let i = 0; assigned < target && i < classCount; i++, assigned++) {
     quotas[remainders[i]]++;
   }

@@ -555,6 +555,9 @@ describe('train: input checks', () => {
       ? { ...column, values: column.values.slice(0, rows) }
       : { ...column, values: column.values.slice(0, rows) };
 
+  const refusal = (message: string) =>
+    new TrainingError(`The dataset does not fit this training job: ${message}.`);
+
   it('requires at least 2 training rows and says how many there are', () => {
     const tiny = (rows: number, validationSplit: number) => () => {
       const base = housingInput({ validationSplit, hyperparameters: NORMAL_EQUATION });
@@ -565,15 +568,17 @@ describe('train: input checks', () => {
       });
     };
     expect(tiny(3, 0.5)).toThrow(
-      new TrainingError(
-        'Training needs at least 2 training rows, but the dataset has 3 rows and ' +
-          'validationSplit 0.5 leaves 1 for training.',
+      refusal(
+        'validationSplit 0.5 leaves 1 of 3 rows for training; at least 2 are needed: ' +
+          'lower validationSplit or upload more rows',
       ),
     );
     expect(tiny(1, 0)).toThrow(
-      new TrainingError('Training needs at least 2 training rows, but the dataset has 1 row.'),
+      refusal('the dataset has 1 row(s); training needs at least 2: upload more rows'),
     );
     expect(tiny(2, 0)).not.toThrow();
+    // 3 rows at 0.3: round(0.9) = 1 validation row, 2 train, as the splitter does.
+    expect(tiny(3, 0.3)).not.toThrow();
   });
 
   it('rejects bad user choices with TrainingError', () => {
@@ -581,9 +586,10 @@ describe('train: input checks', () => {
     const [area, rooms] = base.features;
     const cases: [Partial<TrainingInput>, RegExp][] = [
       [{ validationSplit: 0.95 }, /validationSplit must be between 0 and 0.9, got 0.95/],
-      [{ features: [area, area, rooms] }, /"area_m2" is listed more than once/],
-      [{ target: rooms }, /target "rooms" cannot also be a feature/],
+      [{ features: [area, area, rooms] }, /area_m2 is listed more than once/],
+      [{ target: rooms }, /rooms is the target; remove it from the features/],
       [{ features: [] }, /at least one feature/],
+      [{ algorithm: 'random-forest' as never }, /unknown algorithm random-forest/],
     ];
     for (const [overrides, message] of cases) {
       expect(() => train({ ...base, ...overrides })).toThrow(message);
@@ -627,16 +633,16 @@ describe('train: input checks', () => {
     price[0] = NaN;
     price[7] = NaN;
     expect(() => train({ ...base, target: numberColumn(price, 'price') })).toThrow(
-      new TrainingError(
-        'The target "price" is missing in 2 of 40 rows; linear-regression needs a number in ' +
-          'every row. Fill them in or remove those rows.',
+      refusal(
+        'column price is missing in 2 of 40 rows; a target cannot be imputed: ' +
+          'fill them in or drop those rows',
       ),
     );
     const label: InputColumn = { name: 'label', type: 'string', values: Array(40).fill('x') };
     expect(() => train({ ...base, algorithm: 'ridge-regression', target: label })).toThrow(
-      new TrainingError(
-        'The target "label" holds text, but ridge-regression predicts a number; ' +
-          'use logistic-regression for class labels.',
+      refusal(
+        'column label holds strings (class labels); ridge-regression predicts numbers, ' +
+          'use logistic-regression',
       ),
     );
   });
@@ -654,27 +660,31 @@ describe('train: input checks', () => {
       type: 'string',
       values,
     });
-    expect(classify(strings(['a', null, 'b', null]))).toThrow(
-      new TrainingError(
-        'The target "label" has no class label in 2 of 4 rows; fill them in or remove those rows.',
+    expect(classify(strings(['a', null, 'b', null, 'a', 'b']))).toThrow(
+      refusal(
+        'column label is missing in 2 of 6 rows; a target cannot be imputed: ' +
+          'fill them in or drop those rows',
       ),
     );
     expect(classify(strings(['a', 'a', 'a']))).toThrow(
-      new TrainingError(
-        'The target "label" has a single class ("a"); logistic-regression needs at least 2 ' +
-          'classes to tell apart.',
+      refusal(
+        'column label has a single class; logistic-regression needs at least 2 classes ' +
+          'to tell apart',
       ),
     );
     expect(classify(numberColumn(Float64Array.from([0.5, 1.25, 2, 3.5]), 'label'))).toThrow(
-      new TrainingError(
-        'The target "label" has 4 distinct values in 4 rows, too many to be class labels; ' +
-          'to predict a number, use linear-regression.',
+      refusal(
+        'column label has 4 distinct values in 4 rows, too many to be class labels ' +
+          '(at most 100, repeating); to predict a number, use linear-regression or ridge-regression',
       ),
     );
     const many = Float64Array.from({ length: 1000 }, (_, i) => i % 101);
     expect(classify(numberColumn(many, 'label'))).toThrow(/101 distinct values in 1000 rows/);
+    // The same limit for text labels as for numbers (the API's rule).
+    const manyStrings = Array.from({ length: 1000 }, (_, i) => `c${i % 101}`);
+    expect(classify(strings(manyStrings))).toThrow(/101 distinct labels in 1000 rows/);
     expect(classify(strings(['a', 'b', 'c', 'd', 'a']))).toThrow(
-      /4 distinct labels in 5 rows; logistic-regression needs class labels that repeat/,
+      /4 distinct labels in 5 rows; logistic-regression needs at most 100 class labels that repeat/,
     );
   });
 });

@@ -9,7 +9,6 @@ import {
 } from './artifact';
 import { ClassificationMetrics, ClassificationMetricsAccumulator } from './classification-metrics';
 import {
-  ALGORITHMS,
   Algorithm,
   ClassificationHyperparameters,
   Hyperparameters,
@@ -22,12 +21,14 @@ import type { FitHooks, FitResult, TrainingProgress } from './model-fitting';
 import { InputColumn, compareStrings, encodeRows, fitPreprocessing } from './preprocessing';
 import { Predictor, PredictionOutput, compilePredictor } from './predictor';
 import { stratifiedSplit, trainValidationSplit } from './split';
+import {
+  ColumnSummaryLike,
+  MAX_CATEGORIES,
+  checkTrainingInput,
+  describeTrainingInputProblems,
+} from './training-rules';
 import { TrainingError } from './training-error';
 
-export const MAX_VALIDATION_SPLIT = 0.9;
-
-/** A numeric target with more distinct values than this is not a column of class labels. */
-const MAX_NUMERIC_CLASSES = 100;
 /** Rows per predict call when scoring a split: bounds the memory of the batches. */
 const SCORING_CHUNK = 4096;
 
@@ -38,7 +39,7 @@ export interface TrainingInput {
   target: InputColumn;
   /** Resolved by resolveHyperparameters for this algorithm: defaults filled in, validated. */
   hyperparameters: Hyperparameters;
-  /** 0 <= validationSplit <= MAX_VALIDATION_SPLIT */
+  /** 0 <= validationSplit <= MAX_VALIDATION_SPLIT (training-rules.ts) */
   validationSplit: number;
   seed: number;
 }
@@ -96,12 +97,9 @@ export function train(
 
 function trainRegressor(input: TrainingInput, hooks: FitHooks): TrainingResult {
   const { features, validationSplit } = input;
-  const target = regressionTarget(input);
-  const split = checkSplit(
-    trainValidationSplit(target.length, validationSplit, input.seed),
-    target.length,
-    validationSplit,
-  );
+  // checkInput made sure the target is a number in every row.
+  const target = input.target.values as Float64Array;
+  const split = trainValidationSplit(target.length, validationSplit, input.seed);
   const preprocessing = fitPreprocessing(features, split.train);
   const validation = hasValidation(split, validationSplit);
   const fit = fitLinear(
@@ -138,11 +136,7 @@ function trainRegressor(input: TrainingInput, hooks: FitHooks): TrainingResult {
 function trainClassifier(input: TrainingInput, hooks: FitHooks): TrainingResult {
   const { features, validationSplit } = input;
   const { classes, labels } = classLabels(input.target);
-  const split = checkSplit(
-    stratifiedSplit(labels, classes.length, validationSplit, input.seed),
-    labels.length,
-    validationSplit,
-  );
+  const split = stratifiedSplit(labels, classes.length, validationSplit, input.seed);
   const hyperparameters = input.hyperparameters as ClassificationHyperparameters;
   const y = gatherLabels(labels, split.train);
   const sampleWeights = classWeights(hyperparameters.classWeight, classes, y);
@@ -267,32 +261,12 @@ function predictInChunks(
   }
 }
 
+/**
+ * The rules the API checked (checkTrainingInput), applied again to the columns themselves, then
+ * what only the values show: lengths that disagree (a programming error) and infinities.
+ */
 function checkInput(input: TrainingInput): void {
   const { algorithm, features, target, validationSplit } = input;
-  if (!ALGORITHMS.includes(algorithm)) {
-    throw new TrainingError(`Unsupported algorithm "${algorithm}"; use ${ALGORITHMS.join(', ')}.`);
-  }
-  if (features.length === 0) {
-    throw new TrainingError('Select at least one feature column to train on.');
-  }
-  const seen = new Set<string>();
-  for (const { name } of features) {
-    if (name.trim() === '') {
-      throw new TrainingError('Feature names must not be empty.');
-    }
-    if (seen.has(name)) {
-      throw new TrainingError(`Feature "${name}" is listed more than once.`);
-    }
-    seen.add(name);
-  }
-  if (seen.has(target.name)) {
-    throw new TrainingError(`The target "${target.name}" cannot also be a feature.`);
-  }
-  if (!(validationSplit >= 0 && validationSplit <= MAX_VALIDATION_SPLIT)) {
-    throw new TrainingError(
-      `validationSplit must be between 0 and ${MAX_VALIDATION_SPLIT}, got ${validationSplit}.`,
-    );
-  }
   const rowCount = target.values.length;
   for (const feature of features) {
     if (feature.values.length !== rowCount) {
@@ -301,11 +275,44 @@ function checkInput(input: TrainingInput): void {
           `but the target has ${rowCount}.`,
       );
     }
-    // NaN is a missing value to impute, but an infinity has no sensible imputation or scale.
-    if (feature.type === 'number') {
-      checkFinite(feature.name, feature.values);
+  }
+  const problems = checkTrainingInput({
+    algorithm,
+    target: summarize(target, true),
+    features: features.map((feature) => summarize(feature, feature.type === 'string')),
+    rowCount,
+    validationSplit,
+  });
+  if (problems.length > 0) {
+    throw new TrainingError(describeTrainingInputProblems(problems));
+  }
+  // NaN is a missing value to impute, but an infinity has no sensible imputation or scale.
+  for (const column of [...features, target]) {
+    if (column.type === 'number') {
+      checkFinite(column.name, column.values);
     }
   }
+}
+
+/**
+ * The facts checkTrainingInput reads. Distinct values are counted only where a rule reads them
+ * (a set insertion per row), and only up to MAX_CATEGORIES + 1.
+ */
+function summarize(column: InputColumn, countDistinct: boolean): ColumnSummaryLike {
+  const seen = new Set<string | number>();
+  let missing = 0;
+  if (column.type === 'number') {
+    for (const v of column.values) {
+      if (v !== v) missing++;
+      else if (countDistinct && seen.size <= MAX_CATEGORIES) seen.add(v);
+    }
+  } else {
+    for (const v of column.values) {
+      if (v === null) missing++;
+      else if (countDistinct && seen.size <= MAX_CATEGORIES) seen.add(v);
+    }
+  }
+  return { name: column.name, type: column.type, missing, distinct: seen.size };
 }
 
 function checkFinite(name: string, values: Float64Array): void {
@@ -319,67 +326,12 @@ function checkFinite(name: string, values: Float64Array): void {
   }
 }
 
-function checkSplit(split: Split, rowCount: number, validationSplit: number): Split {
-  const trainRows = split.train.length;
-  if (trainRows < 2) {
-    const leaves =
-      split.validation.length > 0
-        ? ` and validationSplit ${validationSplit} leaves ${trainRows} for training`
-        : '';
-    throw new TrainingError(
-      `Training needs at least 2 training rows, but the dataset has ${rowCount} ` +
-        `row${rowCount === 1 ? '' : 's'}${leaves}.`,
-    );
-  }
-  return split;
-}
-
-function regressionTarget({ algorithm, target }: TrainingInput): Float64Array {
-  if (target.type === 'string') {
-    throw new TrainingError(
-      `The target "${target.name}" holds text, but ${algorithm} predicts a number; ` +
-        'use logistic-regression for class labels.',
-    );
-  }
-  const values = target.values;
-  checkFinite(target.name, values);
-  const missing = countMissing(target);
-  if (missing > 0) {
-    throw new TrainingError(
-      `The target "${target.name}" is missing in ${missing} of ${values.length} rows; ` +
-        `${algorithm} needs a number in every row. Fill them in or remove those rows.`,
-    );
-  }
-  return values;
-}
-
-function countMissing(column: InputColumn): number {
-  let missing = 0;
-  if (column.type === 'number') {
-    for (const v of column.values) if (v !== v) missing++;
-  } else {
-    for (const v of column.values) if (v === null) missing++;
-  }
-  return missing;
-}
-
 /**
  * Class labels sorted like scikit-learn's (numbers ascending, strings lexicographically), each
- * row's label as an index into them.
+ * row's label as an index into them. checkInput made sure every row has one.
  */
 function classLabels(target: InputColumn): { classes: (string | number)[]; labels: Int32Array } {
   const rowCount = target.values.length;
-  const missing = countMissing(target);
-  if (missing > 0) {
-    throw new TrainingError(
-      `The target "${target.name}" has no class label in ${missing} of ${rowCount} rows; ` +
-        'fill them in or remove those rows.',
-    );
-  }
-  if (target.type === 'number') {
-    checkFinite(target.name, target.values);
-  }
-  // Missing labels were refused above.
   const values = target.values as ArrayLike<string | number>;
   const distinct = new Map<string | number, number>();
   for (let i = 0; i < rowCount; i++) {
@@ -390,27 +342,6 @@ function classLabels(target: InputColumn): { classes: (string | number)[]; label
     (classes as number[]).sort((a, b) => a - b);
   } else {
     (classes as string[]).sort(compareStrings);
-  }
-  const count = classes.length;
-  if (count < 2) {
-    throw new TrainingError(
-      `The target "${target.name}" has a single class (${JSON.stringify(classes[0] ?? null)}); ` +
-        'logistic-regression needs at least 2 classes to tell apart.',
-    );
-  }
-  // A label column repeats its values; mostly distinct values are a measurement or an identifier.
-  const tooMany = count > 2 && count > rowCount / 2;
-  if (target.type === 'number' && (tooMany || count > MAX_NUMERIC_CLASSES)) {
-    throw new TrainingError(
-      `The target "${target.name}" has ${count} distinct values in ${rowCount} rows, too many ` +
-        'to be class labels; to predict a number, use linear-regression.',
-    );
-  }
-  if (tooMany) {
-    throw new TrainingError(
-      `The target "${target.name}" has ${count} distinct labels in ${rowCount} rows; ` +
-        'logistic-regression needs class labels that repeat, such as "yes"/"no".',
-    );
   }
   classes.forEach((label, c) => distinct.set(label, c));
   const labels = new Int32Array(rowCount);

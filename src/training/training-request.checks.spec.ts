@@ -1,5 +1,7 @@
 import { InvalidInputError } from '../common/errors';
-import { resolveJobHyperparameters } from './hyperparameters';
+import { ColumnSummary, DISTINCT_COUNT_CAP } from '../datasets/column-stats';
+import { MAX_CATEGORIES } from '../ml';
+import { checkTrainingData, resolveJobHyperparameters } from './training-request.checks';
 
 function fieldsOf(run: () => unknown): string[] {
   try {
@@ -80,5 +82,82 @@ describe('resolveJobHyperparameters', () => {
     expect(
       fieldsOf(() => resolveJobHyperparameters('ridge-regression', { maxEpochs: 5, epochs: 5 })),
     ).toEqual(['hyperparameters.epochs']);
+  });
+});
+
+describe('checkTrainingData', () => {
+  const columns: ColumnSummary[] = [
+    { name: 'x', type: 'number', missing: 0, distinct: 40 },
+    { name: 'city', type: 'string', missing: 2, distinct: 5 },
+    { name: 'y', type: 'number', missing: 0, distinct: 30 },
+    { name: 'label', type: 'string', missing: 0, distinct: 2 },
+  ];
+  const dataset = { columns, rowCount: 50 };
+  const job = {
+    algorithm: 'linear-regression' as const,
+    target: 'y',
+    features: ['x', 'city'],
+    validationSplit: 0.2,
+  };
+  const refusal = (run: () => unknown): InvalidInputError => {
+    try {
+      run();
+    } catch (error) {
+      expect(error).toBeInstanceOf(InvalidInputError);
+      return error as InvalidInputError;
+    }
+    throw new Error('expected an InvalidInputError');
+  };
+
+  it('accepts a job that fits its dataset', () => {
+    expect(() => checkTrainingData(dataset, job)).not.toThrow();
+    expect(() =>
+      checkTrainingData(dataset, { ...job, algorithm: 'logistic-regression', target: 'label' }),
+    ).not.toThrow();
+  });
+
+  it('names unknown columns first, listing the columns there are', () => {
+    const error = refusal(() =>
+      checkTrainingData(dataset, { ...job, target: 'price', features: ['x', 'size'] }),
+    );
+    expect(error.errors).toEqual([
+      { field: 'target', message: 'no column price; columns are x, city, y, label' },
+      { field: 'features[1]', message: 'no column size; columns are x, city, y, label' },
+    ]);
+    expect(error.message).toBe(
+      'The dataset does not fit this training job: no column price; columns are x, city, y, label.',
+    );
+  });
+
+  it('turns every problem the ml rules find into a field error, the first in the detail', () => {
+    const error = refusal(() =>
+      checkTrainingData(
+        { ...dataset, rowCount: 3 },
+        { ...job, target: 'label', features: ['x', 'label'], validationSplit: 0.5 },
+      ),
+    );
+    expect(error.errors?.map((e) => e.field)).toEqual(['features[1]', 'target', 'validationSplit']);
+    expect(error.message).toBe(
+      'The dataset does not fit this training job: label is the target; remove it from the ' +
+        'features (and 2 more problem(s)).',
+    );
+  });
+
+  it('reads distinct counts the dataset capped high enough for the one-hot rule', () => {
+    expect(DISTINCT_COUNT_CAP).toBeGreaterThanOrEqual(MAX_CATEGORIES);
+    const ids = {
+      name: 'id',
+      type: 'string' as const,
+      missing: 0,
+      distinct: DISTINCT_COUNT_CAP + 1,
+    };
+    const error = refusal(() =>
+      checkTrainingData(
+        { columns: [...columns, ids], rowCount: 2000 },
+        { ...job, features: ['id'] },
+      ),
+    );
+    expect(error.errors?.[0]).toMatchObject({ field: 'features[0]' });
+    expect(error.errors?.[0].message).toMatch(`more than ${MAX_CATEGORIES} distinct strings`);
   });
 });

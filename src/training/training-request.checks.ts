@@ -1,72 +1,70 @@
+/**
+ * A training job request checked before it is queued, by the rules of the maths library (ml/):
+ * each problem becomes a 400 field error that says what is wrong and what to do, not a failed job
+ * later.
+ */
 import { FieldError, InvalidInputError } from '../common/errors';
-import { ColumnSummary, DISTINCT_COUNT_CAP } from '../datasets/column-stats';
-import { Algorithm } from '../ml/hyperparameters';
+import type { ColumnSummary } from '../datasets/column-stats';
+import {
+  Algorithm,
+  Hyperparameters,
+  checkTrainingInput,
+  describeTrainingInputProblems,
+  resolveHyperparameters,
+} from '../ml';
 
-/** One-hot encoding a column with more distinct values than this would blow up the model. */
-export const MAX_CATEGORIES = DISTINCT_COUNT_CAP;
-/** More distinct labels than this is a regression target, not classes. */
-export const MAX_CLASSES = 100;
+/** Defaults filled and ranges checked by ml/hyperparameters.ts; every problem a 400 field error. */
+export function resolveJobHyperparameters(
+  algorithm: Algorithm,
+  raw: Record<string, unknown> = {},
+): Hyperparameters {
+  const { hyperparameters, errors } = resolveHyperparameters(algorithm, raw);
+  if (errors.length > 0) {
+    const fieldErrors = errors.map(({ field, message }) => ({
+      field: `hyperparameters.${field}`,
+      message,
+    }));
+    throw new InvalidInputError(
+      `Invalid hyperparameters for ${algorithm}: ${fieldErrors.map((e) => `${e.field} ${e.message}`).join('; ')}.`,
+      fieldErrors,
+    );
+  }
+  return hyperparameters;
+}
 
 /**
- * Checks a job's columns against its dataset's column summaries before it is queued, so a mismatch is a 400 that says
- * which column breaks which rule and what to do, not a failed job later. Missing feature values
- * are fine: the model imputes them (mean, or most frequent for strings).
+ * The job's columns against its dataset's stored summaries (ml/training-rules.ts decides). Column
+ * names are resolved first: until every name is a column there is nothing to judge.
  */
-export function checkTrainingColumns(
-  columns: ColumnSummary[],
-  algorithm: Algorithm,
-  target: string,
-  features: string[],
+export function checkTrainingData(
+  dataset: { columns: ColumnSummary[]; rowCount: number },
+  job: { algorithm: Algorithm; target: string; features: string[]; validationSplit: number },
 ): void {
-  const byName = new Map(columns.map((column) => [column.name, column]));
-  const available = columns.map((c) => c.name).join(', ');
-  const errors: FieldError[] = [];
-  if (features.length === 0) {
-    errors.push({ field: 'features', message: 'needs at least one feature column' });
-  }
-  features.forEach((name, i) => {
-    const field = `features[${i}]`;
+  const byName = new Map(dataset.columns.map((column) => [column.name, column]));
+  const unknown = (name: string) =>
+    `no column ${name}; columns are ${dataset.columns.map((c) => c.name).join(', ')}`;
+  const nameErrors: FieldError[] = [];
+  const target = byName.get(job.target);
+  if (!target) nameErrors.push({ field: 'target', message: unknown(job.target) });
+  const features = job.features.map((name, i) => {
     const column = byName.get(name);
-    if (name === target) errors.push({ field, message: `${name} is the target; remove it` });
-    else if (!column)
-      errors.push({ field, message: `no column ${name}; columns are ${available}` });
-    else if (column.type === 'string' && column.distinct > MAX_CATEGORIES) {
-      errors.push({
-        field,
-        message: `column ${name} has more than ${MAX_CATEGORIES} distinct strings, too many to one-hot encode; drop it or group its values`,
-      });
-    }
+    if (!column) nameErrors.push({ field: `features[${i}]`, message: unknown(name) });
+    return column;
   });
-
-  const column = byName.get(target);
-  if (!column) {
-    errors.push({ field: 'target', message: `no column ${target}; columns are ${available}` });
-  } else {
-    const missing = column.missing;
-    if (missing > 0) {
-      errors.push({
-        field: 'target',
-        message: `column ${target} has ${missing} missing value(s); drop those rows, a target cannot be imputed`,
-      });
-    }
-    if (algorithm === 'logistic-regression') {
-      if (column.distinct > MAX_CLASSES) {
-        errors.push({
-          field: 'target',
-          message: `column ${target} has more than ${MAX_CLASSES} distinct values: it looks like a quantity, use linear-regression or ridge-regression`,
-        });
-      }
-    } else if (column.type !== 'number') {
-      errors.push({
-        field: 'target',
-        message: `column ${target} holds strings (class labels); ${algorithm} predicts numbers, use logistic-regression`,
-      });
-    }
-  }
-  if (errors.length > 0) {
+  if (nameErrors.length > 0 || !target) {
     throw new InvalidInputError(
-      `The dataset does not fit this training job: ${errors[0].message}.`,
-      errors,
+      `The dataset does not fit this training job: ${nameErrors[0].message}.`,
+      nameErrors,
     );
+  }
+  const problems = checkTrainingInput({
+    algorithm: job.algorithm,
+    target,
+    features: features as ColumnSummary[],
+    rowCount: dataset.rowCount,
+    validationSplit: job.validationSplit,
+  });
+  if (problems.length > 0) {
+    throw new InvalidInputError(describeTrainingInputProblems(problems), problems);
   }
 }

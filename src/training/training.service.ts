@@ -6,14 +6,11 @@ import type { Actor } from '../auth/roles';
 import { DatasetsService } from '../datasets/datasets.service';
 import { ModelsService } from '../models/models.service';
 import { CreateTrainingJobRequest } from './dto/training-job.dto';
-import { resolveJobHyperparameters } from './hyperparameters';
-import { checkTrainingColumns } from './training-data.checks';
+import { DEFAULT_VALIDATION_SPLIT } from '../ml';
+import { checkTrainingData, resolveJobHyperparameters } from './training-request.checks';
 import { JobStatus, TrainingJob } from './training-job.entity';
 import { TrainingJobsRepository } from './training-jobs.repository';
 import { JOB_DISPATCHER, JobDispatcher } from './job-dispatcher';
-
-const DEFAULT_VALIDATION_SPLIT = 0.2;
-const MIN_TRAIN_ROWS = 2;
 
 @Injectable()
 export class TrainingService implements OnModuleInit {
@@ -45,12 +42,11 @@ export class TrainingService implements OnModuleInit {
 
   /** Validates the request against its dataset, records the job as queued and dispatches it. */
   async create(request: CreateTrainingJobRequest, actor: Actor): Promise<TrainingJob> {
-    const dataset = await this.datasets.get(request.dataset).catch((error: unknown) => {
+    const dataset = await this.datasets.findByIdOrName(request.dataset).catch((error: unknown) => {
       if (error instanceof NotFoundError) {
-        throw new InvalidInputError(
-          `Dataset ${request.dataset} does not exist; upload one with POST /v1/datasets.`,
-          [{ field: 'dataset', message: 'does not exist' }],
-        );
+        throw new InvalidInputError(error.message, [
+          { field: 'dataset', message: 'does not exist' },
+        ]);
       }
       throw error;
     });
@@ -58,15 +54,12 @@ export class TrainingService implements OnModuleInit {
     const validationSplit = request.validationSplit ?? DEFAULT_VALIDATION_SPLIT;
     const features =
       request.features ?? dataset.columns.map((c) => c.name).filter((n) => n !== request.target);
-    checkTrainingColumns(dataset.columns, request.algorithm, request.target, features);
-    const trainRows = dataset.rowCount - Math.round(dataset.rowCount * validationSplit);
-    if (trainRows < MIN_TRAIN_ROWS) {
-      throw new InvalidInputError(
-        `Only ${trainRows} of ${dataset.rowCount} rows are left for training with validationSplit ${validationSplit}; ` +
-          `at least ${MIN_TRAIN_ROWS} are needed. Lower validationSplit or upload more rows.`,
-        [{ field: 'validationSplit', message: 'leaves too few training rows' }],
-      );
-    }
+    checkTrainingData(dataset, {
+      algorithm: request.algorithm,
+      target: request.target,
+      features,
+      validationSplit,
+    });
     if (request.alias) await this.models.assertMayMoveAlias(request.model, request.alias, actor);
     const job = await this.jobs.create({
       id: randomUUID(),

@@ -10,7 +10,6 @@ import {
   IsObject,
   IsOptional,
   IsString,
-  IsUUID,
   Matches,
   Max,
   MaxLength,
@@ -20,7 +19,7 @@ import { NAME_PATTERN, NAME_RULE } from '../../common/names';
 import { IsTags } from '../../common/tags.validator';
 import { PageOf, PaginationQuery } from '../../common/pagination';
 import type { JsonObject } from '../../common/json';
-import { Algorithm, ALGORITHMS } from '../../ml/hyperparameters';
+import { Algorithm, ALGORITHMS, DEFAULT_VALIDATION_SPLIT, MAX_VALIDATION_SPLIT } from '../../ml';
 import { JOB_STATUSES, JobStatus } from '../training-job.entity';
 
 export class CreateTrainingJobRequest {
@@ -29,9 +28,12 @@ export class CreateTrainingJobRequest {
   @Matches(NAME_PATTERN, { message: `model ${NAME_RULE}` })
   model: string;
 
-  /** Id of an uploaded dataset. */
-  @ApiProperty({ format: 'uuid', example: '7535b53f-dfaa-40fd-8120-b98f210ca973' })
-  @IsUUID()
+  /**
+   * An uploaded dataset: its id, or its name for the newest dataset of that name. The job records
+   * the id it resolved to.
+   */
+  @ApiProperty({ example: 'sales', pattern: NAME_PATTERN.source })
+  @Matches(NAME_PATTERN, { message: `dataset must be a dataset id or name; a name ${NAME_RULE}` })
   dataset: string;
 
   /** The column to predict. */
@@ -67,11 +69,16 @@ export class CreateTrainingJobRequest {
   hyperparameters?: Record<string, unknown>;
 
   /** Fraction of rows held out to compute validation metrics. */
-  @ApiPropertyOptional({ example: 0.2, minimum: 0, maximum: 0.9, default: 0.2 })
+  @ApiPropertyOptional({
+    example: 0.2,
+    minimum: 0,
+    maximum: MAX_VALIDATION_SPLIT,
+    default: DEFAULT_VALIDATION_SPLIT,
+  })
   @IsOptional()
   @IsNumber()
   @Min(0)
-  @Max(0.9)
+  @Max(MAX_VALIDATION_SPLIT)
   validationSplit?: number;
 
   /** Seeds the train/validation split; the same request and seed give the same model. Default: random (recorded). */
