@@ -151,5 +151,11 @@ describe('dataset uploads', () => {
       expect(res.body.detail).toMatch(/Send JSON: curl -H 'Content-Type: application\/json'/);
       expect(res.body.detail).not.toMatch(/multipart/);
     }
+    // A form posted to a route that takes JSON: a 415 too, not a list of "missing" fields.
+    const form = await postForm('/v1/models/house-prices/versions', {
+      file: { content: '{"format":"modeldock/v2"}', filename: 'artifact.json' },
+    });
+    expect(form.status).toBe(415);
+    expect(form.body.detail).toMatch(/multipart\/form-data.*is not read here\. Send JSON: curl/);
   });
 });

@@ -1,5 +1,5 @@
 import multipart from '@fastify/multipart';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, InvalidInputError } from '../common/errors';
 import { NAME_PATTERN } from '../common/names';
 import { checkJsonText, unsupportedMediaType } from '../common/strict-json';
@@ -37,8 +37,15 @@ export function datasetUploadAdvice(request: FastifyRequest): string {
 export async function installDatasetBodyParsers(fastify: FastifyInstance): Promise<void> {
   await fastify.register(multipart);
   fastify.addHook('onRoute', (route) => {
-    if (route.config?.routeClass === 'dataset-upload') {
+    const routeClass = route.config?.routeClass;
+    if (routeClass === 'dataset-upload') {
       route.config = { ...route.config, mediaTypeAdvice: datasetUploadAdvice };
+    } else if (routeClass === 'management' && BODY_METHODS.has(String(route.method))) {
+      // @fastify/multipart's parser takes a form on any route and leaves the body empty, which a
+      // route's validation would report as missing fields. Management routes refuse forms here;
+      // the prediction routes' schemas already say the body must be a JSON object, and they
+      // carry no extra hook.
+      route.preValidation = [...hooksOf(route.preValidation), refuseForms];
     }
   });
   fastify.addContentTypeParser(CSV_MEDIA_TYPES, { parseAs: 'buffer' }, (request, body, done) => {
@@ -57,6 +64,21 @@ export async function installDatasetBodyParsers(fastify: FastifyInstance): Promi
     }
     done(null, body);
   });
+}
+
+const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
+
+function refuseForms(
+  request: FastifyRequest,
+  _reply: FastifyReply,
+  done: (error?: Error) => void,
+): void {
+  done(request.isMultipart() ? unsupportedMediaType(request) : undefined);
+}
+
+function hooksOf<T>(hooks: T | T[] | undefined): T[] {
+  if (hooks === undefined) return [];
+  return Array.isArray(hooks) ? hooks : [hooks];
 }
 
 /**
