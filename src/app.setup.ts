@@ -14,6 +14,7 @@ import { setupOpenApiDocument } from './common/openapi-document';
 import { installResponseHeaders } from './common/response-headers';
 import { applyRoutePolicies } from './common/route-policy';
 import { installStrictJsonParser } from './common/strict-json';
+import { installDatasetBodyParsers } from './datasets/dataset-uploads';
 import { createValidationPipe } from './common/validation.pipe';
 import type { AppConfig } from './config/app.config';
 import { installOverloadProtection } from './health/overload';
@@ -94,12 +95,7 @@ export async function configureApp(app: NestFastifyApplication, config: AppConfi
   // error shape (common/route-policy.ts); the hooks below read it from the route.
   applyRoutePolicies(fastify, config.bodyLimits);
   installStrictJsonParser(fastify);
-  // CSV dataset uploads arrive as raw bytes; the datasets module parses them.
-  fastify.addContentTypeParser(
-    ['text/csv', 'application/csv'],
-    { parseAs: 'buffer' },
-    (_request, body, done) => done(null, body),
-  );
+  await installDatasetBodyParsers(fastify);
 
   // Metrics and the access log live in Fastify hooks, not Nest interceptors: about 1 µs per request
   // instead of tens, and they also see requests rejected before a controller runs.

@@ -4,10 +4,12 @@ import {
   Delete,
   Get,
   HttpCode,
+  Inject,
   Param,
   ParseUUIDPipe,
   Post,
   Query,
+  Req,
   Res,
 } from '@nestjs/common';
 import {
@@ -20,9 +22,11 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import { Access } from '../auth/access.decorator';
-import type { FastifyReply } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { mapPage, PaginationQuery } from '../common/pagination';
 import { RoutePolicy } from '../common/route-policy';
+import { appConfig, type AppConfig } from '../config/app.config';
+import { readMultipartUpload } from './dataset-uploads';
 import { DatasetsService } from './datasets.service';
 import { toDatasetResponse } from './datasets.mapper';
 import {
@@ -36,7 +40,10 @@ import {
 @ApiTags('datasets')
 @Controller('v1/datasets')
 export class DatasetsController {
-  constructor(private readonly datasets: DatasetsService) {}
+  constructor(
+    private readonly datasets: DatasetsService,
+    @Inject(appConfig.KEY) private readonly config: AppConfig,
+  ) {}
 
   @Post()
   @Access('write')
@@ -44,24 +51,29 @@ export class DatasetsController {
   @ApiOperation({
     summary: 'Upload a dataset',
     description:
-      'JSON `{ name, columns, rows }` or `{ name, records }`, or a CSV file (`Content-Type: text/csv`, header row first) ' +
-      'with `?name=`. Column types (number/string) are inferred; the table is parsed once and stored in columnar form.',
+      'JSON `{ name, columns, rows }` or `{ name, records }`; a CSV file (`Content-Type: text/csv` or `text/plain`, ' +
+      'header row first) with `?name=`; or a multipart form whose `file` part holds the CSV or JSON ' +
+      '(`curl -F file=@data.csv`), named by `?name=` or else by the file name. ' +
+      'Column types (number/string) are inferred; the table is parsed once and stored in columnar form.',
   })
-  @ApiConsumes('application/json', 'text/csv')
+  @ApiConsumes('application/json', 'text/csv', 'multipart/form-data')
   @ApiBody({ type: CreateDatasetRequest })
   @ApiCreatedResponse({ type: DatasetResponse })
   async create(
     @Body() body: unknown,
     @Query() query: CreateDatasetQuery,
+    @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<DatasetResponse> {
     const dataset = await this.datasets.create(
-      Buffer.isBuffer(body)
-        ? { kind: 'csv', name: query.name, content: body }
-        : {
-            kind: 'json',
-            body: query.name && isObject(body) ? { name: query.name, ...body } : body,
-          },
+      request.isMultipart()
+        ? await readMultipartUpload(request, query.name, this.config.bodyLimits.dataset)
+        : Buffer.isBuffer(body)
+          ? { kind: 'csv', name: query.name, content: body }
+          : {
+              kind: 'json',
+              body: query.name && isObject(body) ? { name: query.name, ...body } : body,
+            },
     );
     reply.header('location', `/v1/datasets/${dataset.id}`);
     return toDatasetResponse(dataset);
