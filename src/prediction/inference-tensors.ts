@@ -109,7 +109,10 @@ export function decodeInputs(
   });
   const absent = names.filter((_, j) => !seen.has(j));
   if (absent.length > 0) {
-    throw new InvalidInputError(`Inputs missing for feature(s) ${absent.join(', ')}.`);
+    throw new InvalidInputError(
+      `Inputs missing for feature(s) ${absent.join(', ')}: send one tensor per feature ` +
+        `(null in its data marks a missing value, imputed by versions trained here).`,
+    );
   }
 
   const rowCount = columns[0].tensor.shape[0];
