@@ -1,5 +1,9 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
+import type {
+  OperationObject,
+  RequestBodyObject,
+} from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
 import { API_KEY_SCHEME, BEARER_SCHEME } from '../auth/access.decorator';
 import { documentServingRoutes, SERVING_DOCUMENT_MODELS } from '../prediction/serving.openapi';
 import { PROBLEM_CONTENT_TYPE } from './problem-details';
@@ -44,6 +48,8 @@ export function setupOpenApiDocument(app: NestFastifyApplication): void {
   documentServingRoutes(document);
   documentProblemDetails(document);
   documentRoles(document);
+  documentPathParameterExamples(document);
+  documentNonJsonBodies(document);
   SwaggerModule.setup(DOCS_PATH, app, document, {
     jsonDocumentUrl: `${DOCS_PATH}-json`,
     swaggerOptions: { persistAuthorization: true },
@@ -107,4 +113,67 @@ function documentProblemDetails(document: OpenAPIObject): void {
       }
     }
   }
+}
+
+/**
+ * Path parameters come from `@Param()`, which carries no example; Swagger UI would leave them
+ * blank. These are the names the request examples create (dataset `sales` → model
+ * `sales-forecast`, version 1, alias `staging`), so "Try it out" runs them in order as they are.
+ */
+const PATH_PARAMETER_EXAMPLES: Record<string, string | number> = {
+  name: 'sales-forecast',
+  version: 1,
+  alias: 'staging',
+};
+
+function documentPathParameterExamples(document: OpenAPIObject): void {
+  for (const path of Object.values(document.paths)) {
+    for (const operation of Object.values(path)) {
+      for (const parameter of (operation as OperationObject)?.parameters ?? []) {
+        if (!('in' in parameter) || parameter.in !== 'path' || parameter.example !== undefined) {
+          continue;
+        }
+        const example = PATH_PARAMETER_EXAMPLES[parameter.name];
+        if (example !== undefined) parameter.example = example;
+      }
+    }
+  }
+}
+
+/**
+ * @nestjs/swagger gives every media type of a body the JSON DTO's schema and examples. A CSV body
+ * is text: its example is the JSON example's table as CSV (so the two cannot drift apart), and a
+ * multipart form has one `file` part.
+ */
+function documentNonJsonBodies(document: OpenAPIObject): void {
+  for (const path of Object.values(document.paths)) {
+    for (const operation of Object.values(path)) {
+      const content = ((operation as OperationObject)?.requestBody as RequestBodyObject)?.content;
+      const json = content?.['application/json'];
+      if (!json) continue;
+      const first = Object.values(json.examples ?? {})[0] as { value?: unknown } | undefined;
+      const table = (json.example ?? first?.value) as Parameters<typeof csvOf>[0];
+      for (const mediaType of ['text/csv', 'application/csv', 'text/plain']) {
+        if (!content[mediaType]) continue;
+        content[mediaType] = { schema: { type: 'string' }, example: csvOf(table) };
+      }
+      if (content['multipart/form-data']) {
+        content['multipart/form-data'] = {
+          schema: {
+            type: 'object',
+            required: ['file'],
+            properties: {
+              file: { type: 'string', format: 'binary', description: 'A CSV (or JSON) file' },
+            },
+          },
+        };
+      }
+    }
+  }
+}
+
+/** `{ columns, rows }` as CSV text with a header row. */
+function csvOf(table: { columns?: string[]; rows?: unknown[][] } | undefined): string | undefined {
+  if (!table?.columns || !table.rows) return undefined;
+  return [table.columns, ...table.rows].map((row) => row.join(',')).join('\n') + '\n';
 }

@@ -35,6 +35,8 @@ import {
   DatasetPageResponse,
   DatasetResponse,
   DatasetRowsResponse,
+  SALES_DATASET_EXAMPLE,
+  SALES_RECORDS_EXAMPLE,
 } from './dto/dataset.dto';
 
 @ApiTags('datasets')
@@ -57,7 +59,13 @@ export class DatasetsController {
       'Column types (number/string) are inferred; the table is parsed once and stored in columnar form.',
   })
   @ApiConsumes('application/json', 'text/csv', 'multipart/form-data')
-  @ApiBody({ type: CreateDatasetRequest })
+  @ApiBody({
+    type: CreateDatasetRequest,
+    examples: {
+      columnsAndRows: { summary: 'Columns and rows', value: SALES_DATASET_EXAMPLE },
+      records: { summary: 'Records', value: SALES_RECORDS_EXAMPLE },
+    },
+  })
   @ApiCreatedResponse({ type: DatasetResponse })
   async create(
     @Body() body: unknown,

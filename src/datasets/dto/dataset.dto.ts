@@ -65,16 +65,43 @@ export class CreateDatasetQuery {
   @ApiPropertyOptional({
     description:
       'Dataset name: required for a CSV body; for a multipart form, the file name (without its extension) when absent; overrides the name of a JSON body.',
-    example: 'housing',
+    example: 'sales',
   })
   @IsOptional()
   @Matches(NAME_PATTERN, { message: `name ${NAME_RULE}` })
   name?: string;
 }
 
+/**
+ * The walk-through's table (y = 2·x1 + 3·x2 + 1): Swagger UI's default upload, which the default
+ * training job then trains `sales-forecast` on.
+ */
+export const SALES_DATASET_EXAMPLE = {
+  name: 'sales',
+  columns: ['x1', 'x2', 'y'],
+  rows: [
+    [1, 1, 6],
+    [2, 1, 8],
+    [3, 4, 19],
+    [4, 3, 18],
+    [5, 5, 26],
+    [6, 2, 19],
+    [7, 6, 33],
+    [8, 1, 20],
+    [9, 3, 28],
+    [10, 4, 33],
+  ],
+};
+
+/** The same table's first rows as records. */
+export const SALES_RECORDS_EXAMPLE = {
+  name: 'sales',
+  records: SALES_DATASET_EXAMPLE.rows.slice(0, 3).map(([x1, x2, y]) => ({ x1, x2, y })),
+};
+
 /** Documentation of the JSON upload body; it is checked by the dataset parser, not class-validator. */
 export class CreateDatasetRequest {
-  @ApiProperty({ example: 'housing', pattern: NAME_PATTERN.source })
+  @ApiProperty({ example: 'sales', pattern: NAME_PATTERN.source })
   name: string;
 
   @ApiPropertyOptional({ example: ['x1', 'x2', 'y'], description: 'With `rows`: column names.' })

@@ -3,7 +3,7 @@ import { IsBoolean, IsInt, IsOptional, Max, Min } from 'class-validator';
 import { MAX_VERSION } from '../version-number';
 
 export class SetAliasRequest {
-  @ApiProperty({ example: 2, minimum: 1, maximum: MAX_VERSION })
+  @ApiProperty({ example: 1, minimum: 1, maximum: MAX_VERSION })
   @IsInt()
   @Min(1)
   @Max(MAX_VERSION, { message: `version must be at most ${MAX_VERSION} (no version is larger)` })

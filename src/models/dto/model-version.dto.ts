@@ -24,17 +24,17 @@ export const ARTIFACT_EXAMPLE = {
   format: 'modeldock/v1',
   algorithm: 'linear-regression',
   inputs: [
-    { name: 'area_m2', type: 'number' },
-    { name: 'rooms', type: 'number' },
+    { name: 'x1', type: 'number' },
+    { name: 'x2', type: 'number' },
   ],
-  output: { name: 'price', type: 'number' },
-  coefficients: [1473.14, 10020.34],
-  intercept: 53909.65,
+  output: { name: 'y', type: 'number' },
+  coefficients: [2.01, 2.98],
+  intercept: 1.05,
 };
 
 export class UpdateVersionRequest extends UpdateModelRequest {
   /** `archived` stops the version serving (it keeps its lineage); `ready` restores it. */
-  @ApiPropertyOptional({ enum: STATUSES, example: 'archived' })
+  @ApiPropertyOptional({ enum: STATUSES, example: 'ready' })
   @ValidateIf((request: UpdateVersionRequest) => request.status !== undefined)
   @IsIn(STATUSES)
   status?: VersionStatus;

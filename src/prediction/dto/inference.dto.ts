@@ -11,14 +11,14 @@ export class RequestInputTensor {
   name: string;
 
   /** The full batch shape, e.g. [rows, features] for the rows tensor or [rows] for a feature. */
-  @ApiProperty({ type: [Number], example: [1, 3] })
+  @ApiProperty({ type: [Number], example: [1, 2] })
   shape: number[];
 
   @ApiProperty({ enum: DATATYPES, example: 'FP64' })
   datatype: string;
 
   /** Row-major elements, nested or flat. */
-  @ApiProperty({ type: 'array', items: {}, example: [[120, 4, 10]] })
+  @ApiProperty({ type: 'array', items: {}, example: [[1.5, 2]] })
   data: unknown[];
 
   @ApiPropertyOptional({ type: 'object', additionalProperties: true, example: {} })

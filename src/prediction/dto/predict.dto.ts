@@ -8,7 +8,7 @@ export class PredictRequest {
     description:
       "Rows to predict: arrays in the order of the version's inputSchema, or objects keyed by feature name. " +
       'null (or a missing key) is a missing value, imputed by models trained here.',
-    example: [[1.5, 2.0], { x1: 1.5, x2: 2.0 }],
+    example: [{ x1: 1.5, x2: 2.0 }],
   })
   instances: (number[] | Record<string, number>)[];
 }
