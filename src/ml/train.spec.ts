@@ -19,7 +19,7 @@ import { ClassificationMetrics } from './classification-metrics';
 import { Algorithm, resolveHyperparameters } from './hyperparameters';
 import * as linearRegression from './linear-regression';
 import * as logisticRegression from './logistic-regression';
-import { RegressionMetrics, regressionMetrics } from './metrics';
+import { RegressionMetrics, regressionMetrics } from './regression-metrics';
 import { InputColumn } from './preprocessing';
 import { PredictionBatch, PredictionOutput, compilePredictor } from './predictor';
 import { trainValidationSplit } from './split';

@@ -16,7 +16,7 @@ import {
 } from './hyperparameters';
 import { fitLinear } from './linear-regression';
 import { fitLogistic } from './logistic-regression';
-import { RegressionMetrics, regressionMetrics } from './metrics';
+import { RegressionMetrics, regressionMetrics } from './regression-metrics';
 import type { FitHooks, FitResult, TrainingProgress } from './model-fitting';
 import { InputColumn, compareStrings, encodeRows, fitPreprocessing } from './preprocessing';
 import { Predictor, PredictionOutput, compilePredictor } from './predictor';

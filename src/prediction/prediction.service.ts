@@ -1,8 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InvalidInputError, UnprocessableInputError } from '../common/errors';
 import { appConfig, AppConfig } from '../config/app.config';
-import { type PredictionOutput, toNumberArray } from '../ml';
-import { nonFiniteRows } from '../ml/predictor';
+import { nonFiniteRows, type PredictionOutput, toNumberArray } from '../ml';
 import { ServingVersionsService, VersionSelector } from '../models/serving-versions.service';
 import { assertVersion } from '../models/version-number';
 import type { ModelMetadataBody } from './dto/inference.dto';

@@ -1,4 +1,4 @@
-import { regressionMetrics } from './metrics';
+import { regressionMetrics } from './regression-metrics';
 
 const f64 = (values: number[]) => Float64Array.from(values);
 
