@@ -23,8 +23,6 @@ import { RegisteredModel } from './registered-model.entity';
 import { RegistryEventsService } from './registry-events.service';
 import { compareVersions, ModelFilter, VersionSort } from './registry-queries';
 
-export type { VersionSelector } from './serving-versions.service';
-
 /** What a trainer (or an import) hands the registry to become a new immutable version. */
 export interface NewModelVersion {
   model: string;

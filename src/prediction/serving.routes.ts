@@ -4,9 +4,8 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import type { ProblemDetails } from '../common/problem-details';
 import { sendProblem } from '../common/problem-details.filter';
 import { MetricsService } from '../metrics/metrics.service';
-import type { VersionSelector } from '../models/models.service';
 import { INFER_ROUTE_SCHEMA, InferRouteParams } from './dto/inference.dto';
-import { PREDICT_ROUTE_SCHEMA, PredictBody } from './dto/predict.dto';
+import { PREDICT_ROUTE_SCHEMA, PredictBody, PredictQuery } from './dto/predict.dto';
 import type { LoadedVersion } from './loaded-models.service';
 import { asOpenInferenceError } from './open-inference.filter';
 import { InferenceRequest, PredictionService } from './prediction.service';
@@ -51,7 +50,9 @@ export class ServingRoutes implements OnModuleInit {
       handler: (request, reply) => {
         const { name } = request.params as { name: string };
         const { instances } = request.body as PredictBody;
-        const selected = this.prediction.select(name, request.query as VersionSelector);
+        const { version, alias } = request.query as PredictQuery;
+        const selector = { version: version === undefined ? undefined : Number(version), alias };
+        const selected = this.prediction.select(name, selector);
         return selected instanceof Promise
           ? selected.then((served) => this.predict(served, instances, request, reply))
           : this.predict(selected, instances, request, reply);

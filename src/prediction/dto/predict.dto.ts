@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import type { FastifySchema } from 'fastify';
 import { NAME_PATTERN } from '../../common/names';
+import { VERSION_TEXT_PATTERN } from '../../models/version-number';
 
 /** Documentation only: the body is checked by the route's compiled JSON schema below. */
 export class PredictRequest {
@@ -42,6 +43,11 @@ export interface PredictBody {
   instances: unknown[];
 }
 
+export interface PredictQuery {
+  version?: string;
+  alias?: string;
+}
+
 /** Compiled by Fastify (ajv) once; checks the shape, `parseInstances` checks every value. */
 export const PREDICT_ROUTE_SCHEMA: FastifySchema = {
   body: {
@@ -59,7 +65,9 @@ export const PREDICT_ROUTE_SCHEMA: FastifySchema = {
     type: 'object',
     additionalProperties: false,
     properties: {
-      version: { type: 'integer', minimum: 1, maximum: 2147483647 },
+      // Checked as written: coerced to a number first, `01`, `1e0` or `9007199254740993` would
+      // read as another version.
+      version: { type: 'string', pattern: VERSION_TEXT_PATTERN.source },
       alias: { type: 'string', pattern: NAME_PATTERN.source },
     },
   },
