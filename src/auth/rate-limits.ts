@@ -1,10 +1,17 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyContextConfig, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type Redis from 'ioredis';
 import { AppError } from '../common/errors';
 
 export class TooManyRequestsError extends AppError {
   readonly status = 429;
   readonly title = 'Too many requests';
+}
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The limit that counts the route's requests (null: none), from its class's rateLimit rule. */
+    keyRateLimit?: { prediction: boolean; max: number; bucket: string } | null;
+  }
 }
 
 export interface RateLimitOptions {
@@ -44,13 +51,14 @@ const WINDOW_MS = 60_000;
 const TRACKED_KEYS = 10_000;
 
 /**
- * Per-key rate limits by the route class's `rateLimit` rule (see route-policy.ts), counted in @fastify/rate-limit's stores (fixed one-minute
- * windows): `429` with `Retry-After` and the IETF draft `RateLimit-*` headers. The plugin's own
- * hook awaits four promises per request, which cost more than a prediction here; this hook calls
- * the store's callback API, synchronous for the in-process store. It runs after the access
- * check, so the key is known. Management responses always carry `RateLimit-*`; predictions only
- * when refused, to keep the hot path's responses small. With `redis`, every replica counts in the
- * same Redis keys (the store's Lua script: one round trip per request).
+ * Per-key rate limits by the route class's `rateLimit` rule (see route-policy.ts), counted in
+ * @fastify/rate-limit's stores (fixed one-minute windows): `429` with `Retry-After` and the IETF
+ * draft `RateLimit-*` headers. The plugin's own hook awaits four promises per request, which cost
+ * more than a prediction here; this hook calls the store's callback API, synchronous for the
+ * in-process store. It runs after the access check, so the key is known. Management responses
+ * always carry `RateLimit-*`; predictions only when refused, to keep the hot path's responses
+ * small. With `redis`, every replica counts in the same Redis keys (the store's Lua script: one
+ * round trip per request).
  */
 export function installRateLimits(
   fastify: FastifyInstance,
@@ -63,15 +71,24 @@ export function installRateLimits(
     ? new RedisStore(false, false, redis.client, `${redis.keyPrefix}:rate-limit:`)
     : new LocalStore(false, false, TRACKED_KEYS);
 
+  // Which limit counts a route's requests is settled once per route, from its class.
+  const limits = {
+    predict: { prediction: true, max: predictPerMinute, bucket: 'p:' },
+    management: { prediction: false, max: managementPerMinute, bucket: 'm:' },
+  };
+  fastify.addHook('onRoute', (route) => {
+    const config = route.config as FastifyContextConfig;
+    const counted = config.policy?.rateLimit ?? 'management';
+    config.keyRateLimit = counted === 'none' || limits[counted].max === 0 ? null : limits[counted];
+  });
+
   fastify.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done) => {
     const actor = request.actor;
     if (!actor) return done();
-    const counted = request.routeOptions.config.policy?.rateLimit ?? 'management';
-    if (counted === 'none') return done();
-    const prediction = counted === 'predict';
-    const max = prediction ? predictPerMinute : managementPerMinute;
-    if (max === 0) return done();
-    const key = `${prediction ? 'p' : 'm'}:${actor.keyId ?? actor.name}`;
+    const limit = request.routeOptions.config.keyRateLimit;
+    if (!limit) return done();
+    const { prediction, max } = limit;
+    const key = limit.bucket + (actor.keyId ?? actor.name);
     store.incr(
       key,
       (error, result) => {

@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyContextConfig, FastifyInstance } from 'fastify';
 import helmet, { HelmetOptions } from 'helmet';
 
 /**
@@ -59,11 +59,26 @@ export const API_HEADERS = helmetHeaders({
   xXssProtection: false,
 });
 
-/** The request id and the security headers, in one hook: each hook costs on the hot path. */
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The security headers of the route's class, picked once when the route is registered. */
+    securityHeaders?: Record<string, string>;
+  }
+}
+
+/**
+ * The request id and the security headers, in one hook: each hook costs on the hot path. Call
+ * after applyRoutePolicies and before any route is registered.
+ */
 export function installResponseHeaders(fastify: FastifyInstance): void {
+  fastify.addHook('onRoute', (route) => {
+    const docs = (route.config as FastifyContextConfig).policy?.headers === 'docs';
+    (route.config as FastifyContextConfig).securityHeaders = docs ? DOCS_HEADERS : API_HEADERS;
+  });
   fastify.addHook('onRequest', (request, reply, done) => {
-    const docs = request.routeOptions.config.policy?.headers === 'docs';
-    void reply.header('x-request-id', request.id).headers(docs ? DOCS_HEADERS : API_HEADERS);
+    // Unmatched URLs (404s) have no route config of their own: API headers.
+    const headers = request.routeOptions.config.securityHeaders ?? API_HEADERS;
+    void reply.header('x-request-id', request.id).headers(headers);
     done();
   });
 }
