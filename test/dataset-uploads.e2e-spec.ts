@@ -68,6 +68,21 @@ describe('dataset uploads', () => {
     expect(res.body.name).toBe('chosen');
   });
 
+  it('takes the name from a name field of the form, refusing an invalid one', async () => {
+    const named = await postForm('/v1/datasets', {
+      file: { content: CSV, filename: 'data.csv', type: 'text/csv' },
+      name: 'from-field',
+    });
+    expect(named.status).toBe(201);
+    expect(named.body.name).toBe('from-field');
+    const invalid = await postForm('/v1/datasets', {
+      name: 'no spaces allowed',
+      file: { content: CSV, filename: 'data.csv', type: 'text/csv' },
+    });
+    expect(invalid.status).toBe(400);
+    expect(invalid.body.errors).toEqual([{ field: 'name', message: expect.any(String) }]);
+  });
+
   it('reads a JSON file in the form, keeping its own name', async () => {
     const res = await postForm('/v1/datasets', {
       file: {

@@ -1,7 +1,7 @@
 import multipart from '@fastify/multipart';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, InvalidInputError } from '../common/errors';
-import { NAME_PATTERN } from '../common/names';
+import { NAME_PATTERN, NAME_RULE } from '../common/names';
 import { checkJsonText, unsupportedMediaType } from '../common/strict-json';
 import type { DatasetUpload } from './datasets.service';
 
@@ -83,7 +83,8 @@ function hooksOf<T>(hooks: T | T[] | undefined): T[] {
 
 /**
  * The dataset in a multipart form's `file` part: CSV, or JSON when the part says so (its type
- * or a .json file name). The name is `?name=`, else the JSON's own, else the file's name.
+ * or a .json file name). The name is `?name=`, else the form's `name` field, else the JSON's
+ * own, else the file's name.
  */
 export async function readMultipartUpload(
   request: FastifyRequest,
@@ -91,41 +92,49 @@ export async function readMultipartUpload(
   limitBytes: number,
 ): Promise<DatasetUpload> {
   const otherParts: string[] = [];
-  let upload: DatasetUpload | undefined;
+  let file: { content: Buffer; filename: string; mimetype: string } | undefined;
+  let formName: string | undefined;
   try {
     const parts = request.parts({ limits: { fileSize: limitBytes, files: 8, parts: 32 } });
     for await (const part of parts) {
-      if (part.type !== 'file' || part.fieldname !== 'file' || upload) {
+      if (part.type === 'file' && part.fieldname === 'file' && !file) {
+        const { filename, mimetype } = part;
+        file = { content: await part.toBuffer(), filename, mimetype };
+      } else if (part.type === 'field' && part.fieldname === 'name') {
+        formName = String(part.value);
+      } else {
         otherParts.push(part.fieldname);
         // An unread file stream would stall the form: drain it.
         if (part.type === 'file') part.file.resume();
-        continue;
       }
-      const content = await part.toBuffer();
-      upload = toUpload(content, part.filename, part.mimetype, queryName);
     }
   } catch (error) {
     throw multipartProblem(error, limitBytes);
   }
-  if (!upload) {
+  if (!file) {
     const received = otherParts.length ? ` (it has ${otherParts.join(', ')})` : '';
     throw new InvalidInputError(
       `The form has no file part named "file"${received}: curl -F file=@data.csv '${request.protocol}://${request.host}/v1/datasets'.`,
       [{ field: 'file', message: 'is required: a form part holding the CSV or JSON file' }],
     );
   }
-  return upload;
+  if (formName !== undefined && !NAME_PATTERN.test(formName)) {
+    throw new InvalidInputError(`The form's name field ${NAME_RULE}.`, [
+      { field: 'name', message: NAME_RULE },
+    ]);
+  }
+  return toUpload(file.content, file.filename, file.mimetype, queryName ?? formName);
 }
 
 function toUpload(
   content: Buffer,
   filename: string,
   mimetype: string,
-  queryName: string | undefined,
+  givenName: string | undefined,
 ): DatasetUpload {
   const isJson = mimetype === 'application/json' || /\.json$/i.test(filename);
   if (!isJson) {
-    return { kind: 'csv', name: queryName ?? nameFromFile(filename), content };
+    return { kind: 'csv', name: givenName ?? nameFromFile(filename), content };
   }
   const text = content.toString('utf8');
   let body: unknown;
@@ -146,7 +155,7 @@ function toUpload(
   const table: unknown = Array.isArray(body) ? { records: body } : body;
   if (typeof table !== 'object' || table === null) return { kind: 'json', body: table };
   const ownName = (table as { name?: unknown }).name;
-  const name = queryName ?? (ownName === undefined ? nameFromFile(filename) : ownName);
+  const name = givenName ?? (ownName === undefined ? nameFromFile(filename) : ownName);
   return { kind: 'json', body: { ...table, name } };
 }
 
