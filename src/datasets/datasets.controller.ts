@@ -55,7 +55,7 @@ export class DatasetsController {
     description:
       'JSON `{ name, columns, rows }` or `{ name, records }`; a CSV file (`Content-Type: text/csv` or `text/plain`, ' +
       'header row first) with `?name=`; or a multipart form whose `file` part holds the CSV or JSON ' +
-      '(`curl -F file=@data.csv`), named by `?name=` or else by the file name. ' +
+      '(`curl -F file=@data.csv`), named by `?name=`, a `name` field, or else the file name. ' +
       'Column types (number/string) are inferred; the table is parsed once and stored in columnar form.',
   })
   @ApiConsumes('application/json', 'text/csv', 'multipart/form-data')

@@ -64,7 +64,7 @@ export class DatasetRowsResponse {
 export class CreateDatasetQuery {
   @ApiPropertyOptional({
     description:
-      'Dataset name: required for a CSV body; for a multipart form, the file name (without its extension) when absent; overrides the name of a JSON body.',
+      'Dataset name: required for a CSV body; for a multipart form, its `name` field or else the file name (without its extension) when absent; overrides the name of a JSON body.',
     example: 'sales',
   })
   @IsOptional()
