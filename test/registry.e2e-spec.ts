@@ -165,6 +165,10 @@ describe('model registry', () => {
       expect((await importVersion('original', 2)).status).toBe(201);
       const source = (await api.request('GET', '/v1/models/original/versions/1')).body;
       const downloaded = await api.request('GET', '/v1/models/original/versions/1/artifact');
+      expect(downloaded.headers.get('content-type')).toMatch(/^application\/json/);
+      expect(downloaded.headers.get('content-disposition')).toBe(
+        'attachment; filename="original-v1.json"',
+      );
 
       const copy = await postAsIs(
         'as-is-copy',

@@ -13,3 +13,8 @@ export function artifactKindOf(format: string): ArtifactKind {
   }
   return kind as ArtifactKind;
 }
+
+/** How a downloaded artifact of each kind is labelled. */
+export const ARTIFACT_FILES: Record<ArtifactKind, { contentType: string; extension: string }> = {
+  modeldock: { contentType: 'application/json', extension: 'json' },
+};

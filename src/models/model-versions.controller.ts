@@ -36,6 +36,7 @@ import {
   UpdateVersionRequest,
   VersionListQuery,
 } from './dto/model-version.dto';
+import { ARTIFACT_FILES } from './artifact-kind';
 import { ImportBody, ImportBodyPipe, importOptions } from './import-body.pipe';
 import { toModelVersionResponse, toModelVersionSummaryResponse } from './models.mapper';
 import { ModelsService } from './models.service';
@@ -168,11 +169,12 @@ export class ModelVersionsController {
     @VersionParam() version: number,
     @Res() reply: FastifyReply,
   ): Promise<void> {
-    const { content, checksum } = await this.models.getArtifact(name, version);
+    const { content, checksum, kind } = await this.models.getArtifact(name, version);
+    const file = ARTIFACT_FILES[kind];
     await reply
-      .header('content-type', 'application/json')
+      .header('content-type', file.contentType)
       .header('etag', `"${checksum}"`)
-      .header('content-disposition', `attachment; filename="${name}-v${version}.json"`)
+      .header('content-disposition', `attachment; filename="${name}-v${version}.${file.extension}"`)
       .send(content);
   }
 }
