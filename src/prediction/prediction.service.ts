@@ -17,6 +17,8 @@ import { LoadedModelsService, LoadedVersion, selectorKey } from './loaded-models
 
 /** Rows named in an overflow error; a huge bad batch stays cheap to report. */
 const MAX_NAMED_ROWS = 20;
+const instanceField = (row: number) => `instances[${row}]`;
+const inputRowField = (row: number) => `row ${row} of the inputs`;
 
 export interface PredictionResult {
   model: string;
@@ -74,7 +76,7 @@ export class PredictionService {
       );
     }
     const output = served.predictor.predict(parseInstances(instances, served.layout));
-    refuseNonFinite(output, (row) => `instances[${row}]`);
+    refuseNonFinite(output, instanceField);
     const { model, version } = served;
     if (output.kind === 'regression') {
       return { model, version, predictions: toNumberArray(output.values) };
@@ -89,7 +91,7 @@ export class PredictionService {
   infer(served: LoadedVersion, request: InferenceRequest): InferenceResponse {
     const batch = decodeInputs(request.inputs, served.layout, this.config.prediction.maxRows);
     const output = served.predictor.predict(batch);
-    refuseNonFinite(output, (row) => `row ${row} of the inputs`);
+    refuseNonFinite(output, inputRowField);
     const outputs = encodeOutputs(output, batch.rowCount, request.outputs);
     return {
       model_name: served.model,
