@@ -143,7 +143,7 @@ function documentPathParameterExamples(document: OpenAPIObject): void {
 /**
  * @nestjs/swagger gives every media type of a body the JSON DTO's schema and examples. A CSV body
  * is text: its example is the JSON example's table as CSV (so the two cannot drift apart), and a
- * multipart form has one `file` part.
+ * multipart form has a `file` part (and may name it).
  */
 function documentNonJsonBodies(document: OpenAPIObject): void {
   for (const path of Object.values(document.paths)) {
@@ -164,6 +164,7 @@ function documentNonJsonBodies(document: OpenAPIObject): void {
             required: ['file'],
             properties: {
               file: { type: 'string', format: 'binary', description: 'A CSV (or JSON) file' },
+              name: { type: 'string', description: 'The name (else ?name=, else the file name)' },
             },
           },
         };
