@@ -477,9 +477,10 @@ describe('security: limits', () => {
 
   it('answers 413 by route class: small bodies by default, moderate for predict, large for datasets', async () => {
     const padding = 'x'.repeat(4000);
-    expectProblem(
-      await api.request('POST', '/v1/models', { name: 'big', description: padding }),
-      413,
+    const big = await api.request('POST', '/v1/models', { name: 'big', description: padding });
+    expectProblem(big, 413);
+    expect(big.body.detail).toMatch(
+      /limit of \d+ bytes; send a smaller body, or raise BODY_LIMIT_BYTES/,
     );
     const rows = Array.from({ length: 400 }, (_, i) => [i, 2 * i, 3 * i]);
     const dataset = await api.request('POST', '/v1/datasets', {
@@ -491,19 +492,19 @@ describe('security: limits', () => {
     const many = { instances: Array.from({ length: 800 }, () => housingInstances()[0]) };
     const other = (await api.request('POST', '/v1/api-keys', { name: 'p3', role: 'predictor' }))
       .body.key;
-    expectProblem(
-      await api.request('POST', '/v1/models/house/predict', many, authHeaders(other)),
-      413,
+    const tooMany = await api.request('POST', '/v1/models/house/predict', many, authHeaders(other));
+    expectProblem(tooMany, 413);
+    expect(tooMany.body.detail).toMatch(
+      /limit of \d+ bytes; split the batch, or raise PREDICT_BODY_LIMIT_BYTES/,
     );
     const huge = Array.from({ length: 6000 }, (_, i) => [i, 2 * i, 3 * i]);
-    expectProblem(
-      await api.request('POST', '/v1/datasets', {
-        name: 'huge',
-        columns: ['a', 'b', 'y'],
-        rows: huge,
-      }),
-      413,
-    );
+    const hugeDataset = await api.request('POST', '/v1/datasets', {
+      name: 'huge',
+      columns: ['a', 'b', 'y'],
+      rows: huge,
+    });
+    expectProblem(hugeDataset, 413);
+    expect(hugeDataset.body.detail).toMatch(/raise DATASET_BODY_LIMIT_BYTES/);
   });
 
   it('puts /metrics behind a key when METRICS_REQUIRE_KEY is set, and leaves health open', async () => {

@@ -30,6 +30,12 @@ export class UnprocessableInputError extends AppError {
   readonly title = 'Unprocessable input';
 }
 
+/** A body or file larger than the route allows. */
+export class PayloadTooLargeError extends AppError {
+  readonly status = 413;
+  readonly title = 'Payload too large';
+}
+
 export class NotFoundError extends AppError {
   readonly status = 404;
   readonly title = 'Not found';

@@ -67,12 +67,6 @@ function fromFastifyError(error: FastifyLikeError): ProblemDetails | undefined {
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return problem(400, 'Malformed JSON', `The request body is not valid JSON: ${error.message}`);
-    case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return problem(
-        413,
-        'Payload too large',
-        `${error.message}. Send a smaller body or raise the limit.`,
-      );
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return problem(415, 'Unsupported media type', `${error.message}. Send application/json.`);
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':

@@ -19,6 +19,15 @@ export type RouteClass =
   | 'docs'
   | 'preflight';
 
+export type BodyLimitClass = 'default' | 'dataset' | 'predict';
+
+/** The environment variable that raises each body limit (config/app.config.ts reads them). */
+export const BODY_LIMIT_SETTINGS: Readonly<Record<BodyLimitClass, string>> = {
+  default: 'BODY_LIMIT_BYTES',
+  dataset: 'DATASET_BODY_LIMIT_BYTES',
+  predict: 'PREDICT_BODY_LIMIT_BYTES',
+};
+
 /** What applies to every route of a class. */
 export interface RouteRules {
   /**
@@ -26,8 +35,8 @@ export interface RouteRules {
    * `open`: no key; `configurable`: required (metadata) when METRICS_REQUIRE_KEY is set.
    */
   readonly key: 'required' | 'open' | 'configurable';
-  /** Which configured body limit: BODY_LIMIT_BYTES, DATASET_… or PREDICT_BODY_LIMIT_BYTES. */
-  readonly bodyLimit: 'default' | 'dataset' | 'predict';
+  /** Which configured body limit (BODY_LIMIT_SETTINGS names the setting of each). */
+  readonly bodyLimit: BodyLimitClass;
   /** Which per-key limit counts the route's requests (requests without a key are not counted). */
   readonly rateLimit: 'predict' | 'management' | 'none';
   /** `api`: nothing may be framed or rendered; `docs`: what the Swagger UI page needs. */
@@ -93,7 +102,7 @@ function pluginRouteClass(method: string | string[], url: string): RouteClass | 
  */
 export function applyRoutePolicies(
   fastify: FastifyInstance,
-  bodyLimits: Record<RouteRules['bodyLimit'], number>,
+  bodyLimits: Record<BodyLimitClass, number>,
 ): void {
   fastify.addHook('onRoute', (route) => {
     const declared = route.config as FastifyContextConfig | undefined;

@@ -1,5 +1,6 @@
 import { registerAs } from '@nestjs/config';
 import * as path from 'node:path';
+import { BODY_LIMIT_SETTINGS } from '../common/route-policy';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 const LOG_LEVELS: readonly LogLevel[] = [
@@ -175,9 +176,9 @@ export function loadAppConfig(env: Env): AppConfig {
     redis: redisFrom(env),
     logLevel,
     bodyLimits: {
-      default: integer(env, 'BODY_LIMIT_BYTES', 1 * MiB, 1024, 1024 * MiB),
-      dataset: integer(env, 'DATASET_BODY_LIMIT_BYTES', 100 * MiB, 1024, 4096 * MiB),
-      predict: integer(env, 'PREDICT_BODY_LIMIT_BYTES', 16 * MiB, 1024, 1024 * MiB),
+      default: integer(env, BODY_LIMIT_SETTINGS.default, 1 * MiB, 1024, 1024 * MiB),
+      dataset: integer(env, BODY_LIMIT_SETTINGS.dataset, 100 * MiB, 1024, 4096 * MiB),
+      predict: integer(env, BODY_LIMIT_SETTINGS.predict, 16 * MiB, 1024, 1024 * MiB),
     },
     training: {
       concurrency: integer(env, 'TRAINING_CONCURRENCY', 1, 1, 64),

@@ -1,21 +1,13 @@
 import multipart from '@fastify/multipart';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { AppError, InvalidInputError } from '../common/errors';
+import { AppError, InvalidInputError, PayloadTooLargeError } from '../common/errors';
+import { BODY_LIMIT_SETTINGS } from '../common/route-policy';
 import { NAME_PATTERN, NAME_RULE } from '../common/names';
 import { checkJsonText, unsupportedMediaType } from '../common/strict-json';
 import type { DatasetUpload } from './datasets.service';
 
-/** The setting that raises the dataset route's body limit (config/app.config.ts). */
-const DATASET_LIMIT_SETTING = 'DATASET_BODY_LIMIT_BYTES';
-
 /** Bodies read as CSV on the dataset route. `text/plain` is what many curl lines send for a file. */
 const CSV_MEDIA_TYPES = ['text/csv', 'application/csv', 'text/plain'];
-
-/** A body or file larger than the route allows. */
-export class PayloadTooLargeError extends AppError {
-  readonly status = 413;
-  readonly title = 'Payload too large';
-}
 
 /** The three ways to upload a dataset, as curl lines against the URL the client used. */
 export function datasetUploadAdvice(request: FastifyRequest): string {
@@ -183,7 +175,7 @@ function multipartProblem(error: unknown, limitBytes: number): unknown {
   switch (code) {
     case 'FST_REQ_FILE_TOO_LARGE':
       return new PayloadTooLargeError(
-        `The file is larger than the dataset limit of ${limitBytes} bytes; send a smaller file or raise ${DATASET_LIMIT_SETTING}.`,
+        `The file is larger than the dataset limit of ${limitBytes} bytes; send a smaller file or raise ${BODY_LIMIT_SETTINGS.dataset}.`,
       );
     case 'FST_PARTS_LIMIT':
     case 'FST_FILES_LIMIT':
