@@ -1,8 +1,6 @@
 import { CsvError, Options, parse } from 'csv-parse/sync';
-import { Column, DATASET_LIMITS, DatasetParseError, FieldError, TabularData } from './tabular-data';
-
-// Enough to show the pattern of what is wrong without flooding the response.
-const MAX_REPORTED_ERRORS = 20;
+import { FieldErrorList, MAX_LISTED_ERRORS } from '../common/field-error-list';
+import { Column, DATASET_LIMITS, DatasetParseError, TabularData } from './tabular-data';
 
 const CSV_OPTIONS = {
   bom: true,
@@ -31,21 +29,10 @@ const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
 // Thrown from csv-parse's on_record callback to stop a re-read early.
 const STOP_READING = new Error('stop reading');
 
-/** Collects problems up to a cap while counting all of them, then throws them as one error. */
-class ErrorList {
-  readonly errors: FieldError[] = [];
-  private count = 0;
-
-  constructor(private readonly source: string) {}
-
-  add(field: string, message: string): void {
-    this.count++;
-    if (this.errors.length < MAX_REPORTED_ERRORS) this.errors.push({ field, message });
-  }
-
-  /** Counts problems found beyond the cap without locating them. */
-  countUnlisted(count: number): void {
-    this.count += count;
+/** The problems of one upload, thrown as one DatasetParseError. */
+class ErrorList extends FieldErrorList {
+  constructor(private readonly source: string) {
+    super();
   }
 
   throwIfAny(): void {
@@ -53,13 +40,13 @@ class ErrorList {
   }
 
   toError(): DatasetParseError {
-    const first = this.errors[0].message;
-    if (this.count === 1) return new DatasetParseError(first, this.errors);
+    const first = this.listed[0].message;
+    if (this.count === 1) return new DatasetParseError(first, this.listed);
     const listed =
-      this.count > this.errors.length ? `the first ${this.errors.length} are listed` : 'all listed';
+      this.count > this.listed.length ? `the first ${this.listed.length} are listed` : 'all listed';
     return new DatasetParseError(
       `${this.count} problems found in the ${this.source} (${listed}); the first: ${first}`,
-      this.errors,
+      this.listed,
     );
   }
 }
@@ -295,7 +282,7 @@ function csvSyntaxError(input: Buffer, error: CsvError): Error {
  * `on_record`, which would cost the happy path well over half its parse time again.
  */
 function reportRaggedRows(input: Buffer, width: number, total: number, errors: ErrorList): void {
-  const wanted = Math.min(total, MAX_REPORTED_ERRORS);
+  const wanted = Math.min(total, MAX_LISTED_ERRORS);
   const starts: number[] = [];
   const fieldCounts: number[] = [];
   let recordStart = 0;

@@ -1,3 +1,5 @@
+import type { FieldError } from '../common/errors';
+
 export type ColumnType = 'number' | 'string';
 
 /** A parsed column. String columns never hold '' because an empty cell always means "missing". */
@@ -11,17 +13,11 @@ export interface TabularData {
 }
 
 /**
- * One problem in an uploaded dataset. `field` locates it: a JSON path into the request body for
- * JSON uploads (`rows[3][1]`, `records[2].x1`, `columns[0]`, or `records[*].x1` for a whole
- * column), and for CSV uploads `body`, `line 7`, `line 1, column 3` (1-based, as an editor shows
- * them) or `column "name"`.
+ * The upload is malformed; `message` summarises and `errors` lists each problem (400-worthy).
+ * `field` locates a problem: a JSON path into the request body for JSON uploads (`rows[3][1]`,
+ * `records[2].x1`, `columns[0]`, or `records[*].x1` for a whole column), and for CSV uploads
+ * `body`, `line 7`, `line 1, column 3` (1-based, as an editor shows them) or `column "name"`.
  */
-export interface FieldError {
-  field: string;
-  message: string;
-}
-
-/** The upload is malformed; `message` summarises and `errors` lists each problem (400-worthy). */
 export class DatasetParseError extends Error {
   constructor(
     message: string,

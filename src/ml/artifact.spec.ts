@@ -1,5 +1,5 @@
+import type { FieldProblem } from './field-problem';
 import {
-  ArtifactError,
   LinearModelArtifactV2,
   LogisticModelArtifactV2,
   ModelArtifactV1,
@@ -27,7 +27,7 @@ function valid(): ModelArtifactV1 {
 function errorsFor(
   edit: (doc: Record<string, unknown>) => void,
   artifact: object = valid(),
-): ArtifactError[] {
+): FieldProblem[] {
   const doc = JSON.parse(JSON.stringify(artifact)) as Record<string, unknown>;
   edit(doc);
   const result = validateArtifact(doc);
@@ -35,7 +35,7 @@ function errorsFor(
   return result.errors ?? [];
 }
 
-function fields(errors: ArtifactError[]): string[] {
+function fields(errors: FieldProblem[]): string[] {
   return errors.map((e) => e.field);
 }
 

@@ -1,4 +1,5 @@
 import { ALGORITHMS, Algorithm } from './hyperparameters';
+import type { FieldProblem } from './field-problem';
 
 /** The format train() writes. */
 export const ARTIFACT_FORMAT = 'modeldock/v2';
@@ -100,15 +101,9 @@ export interface LogisticModelArtifactV2 extends ArtifactV2Base {
 
 export type ModelArtifact = ModelArtifactV1 | ModelArtifactV2;
 
-export interface ArtifactError {
-  /** JSON path of the offending value: 'coefficients[2]', 'inputs[0].name'; '$' is the document. */
-  field: string;
-  message: string;
-}
-
 export type ArtifactValidation =
   | { artifact: ModelArtifact; errors?: undefined }
-  | { artifact?: undefined; errors: ArtifactError[] };
+  | { artifact?: undefined; errors: FieldProblem[] };
 
 /** Number of encoded columns: 1 per number input, 1 per category of a string input. */
 export function encodedWidth(preprocessing: InputPreprocessing[]): number {
@@ -157,7 +152,7 @@ export function rawCoefficients(artifact: ModelArtifactV1 | LinearModelArtifactV
  * one go.
  */
 export function validateArtifact(doc: unknown): ArtifactValidation {
-  const errors: ArtifactError[] = [];
+  const errors: FieldProblem[] = [];
   const fail: Fail = (field, message) => {
     errors.push({ field, message });
   };

@@ -2,6 +2,7 @@
  * Algorithms, their hyperparameters, defaults and valid ranges: the one place the service, the
  * docs and the fitting code agree on. Framework-free; `resolveHyperparameters` reports every problem.
  */
+import type { FieldProblem } from './field-problem';
 
 export const ALGORITHMS = ['linear-regression', 'ridge-regression', 'logistic-regression'] as const;
 export type Algorithm = (typeof ALGORITHMS)[number];
@@ -57,12 +58,6 @@ export interface ClassificationHyperparameters extends IterativeOptions {
 }
 
 export type Hyperparameters = RegressionHyperparameters | ClassificationHyperparameters;
-
-export interface HyperparameterError {
-  /** The hyperparameter's name, e.g. `learningRate`. */
-  field: string;
-  message: string;
-}
 
 const ITERATIVE_DEFAULTS: IterativeOptions = {
   learningRate: 0.01,
@@ -169,9 +164,9 @@ const SYNONYMS: Record<string, string> = { maxEpochs: 'epochs' };
 export function resolveHyperparameters(
   algorithm: Algorithm,
   raw: Record<string, unknown> = {},
-): { hyperparameters: Hyperparameters; errors: HyperparameterError[] } {
+): { hyperparameters: Hyperparameters; errors: FieldProblem[] } {
   const rules = rulesFor(algorithm);
-  const errors: HyperparameterError[] = [];
+  const errors: FieldProblem[] = [];
   const given: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(raw)) {
     const name = SYNONYMS[key] ?? key;

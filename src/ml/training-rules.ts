@@ -4,6 +4,7 @@
  * checks its columns with the same rules, so the worker never refuses what the API accepted.
  */
 import { ALGORITHMS, Algorithm } from './hyperparameters';
+import type { FieldProblem } from './field-problem';
 
 /** Fewer training rows than this cannot be fitted (nor scored). */
 export const MIN_TRAIN_ROWS = 2;
@@ -36,12 +37,6 @@ export interface TrainingInputFacts {
   validationSplit: number;
 }
 
-/** `field` names the request field at fault: target, features[i], validationSplit, … */
-export interface TrainingInputProblem {
-  field: string;
-  message: string;
-}
-
 /**
  * Rows the splitter holds out for validation: trainValidationSplit takes exactly this many,
  * stratifiedSplit at most this many (it never takes a class's last row).
@@ -51,7 +46,7 @@ export function validationRowCount(rowCount: number, validationSplit: number): n
 }
 
 /** Every problem with the input, each saying what is wrong and how to fix it; empty when it fits. */
-export function checkTrainingInput(input: TrainingInputFacts): TrainingInputProblem[] {
+export function checkTrainingInput(input: TrainingInputFacts): FieldProblem[] {
   return [
     ...algorithmProblems(input.algorithm),
     ...featureProblems(input),
@@ -61,12 +56,12 @@ export function checkTrainingInput(input: TrainingInputFacts): TrainingInputProb
 }
 
 /** One sentence for the first problem, for a job's error or a problem's detail. */
-export function describeTrainingInputProblems(problems: TrainingInputProblem[]): string {
+export function describeTrainingInputProblems(problems: FieldProblem[]): string {
   const more = problems.length > 1 ? ` (and ${problems.length - 1} more problem(s))` : '';
   return `The dataset does not fit this training job: ${problems[0].message}${more}.`;
 }
 
-function algorithmProblems(algorithm: Algorithm): TrainingInputProblem[] {
+function algorithmProblems(algorithm: Algorithm): FieldProblem[] {
   return ALGORITHMS.includes(algorithm)
     ? []
     : [
@@ -77,11 +72,11 @@ function algorithmProblems(algorithm: Algorithm): TrainingInputProblem[] {
       ];
 }
 
-function featureProblems({ target, features }: TrainingInputFacts): TrainingInputProblem[] {
+function featureProblems({ target, features }: TrainingInputFacts): FieldProblem[] {
   if (features.length === 0) {
     return [{ field: 'features', message: 'select at least one feature column to train on' }];
   }
-  const problems: TrainingInputProblem[] = [];
+  const problems: FieldProblem[] = [];
   const seen = new Set<string>();
   features.forEach(({ name, type, distinct }, i) => {
     const field = `features[${i}]`;
@@ -102,12 +97,8 @@ function featureProblems({ target, features }: TrainingInputFacts): TrainingInpu
   return problems;
 }
 
-function targetProblems({
-  algorithm,
-  target,
-  rowCount,
-}: TrainingInputFacts): TrainingInputProblem[] {
-  const problems: TrainingInputProblem[] = [];
+function targetProblems({ algorithm, target, rowCount }: TrainingInputFacts): FieldProblem[] {
+  const problems: FieldProblem[] = [];
   const { name, type, missing } = target;
   const problem = (message: string) => problems.push({ field: 'target', message });
   if (missing > 0) {
@@ -140,7 +131,7 @@ function targetProblems({
   return problems;
 }
 
-function rowProblems({ rowCount, validationSplit }: TrainingInputFacts): TrainingInputProblem[] {
+function rowProblems({ rowCount, validationSplit }: TrainingInputFacts): FieldProblem[] {
   if (!(validationSplit >= 0 && validationSplit <= MAX_VALIDATION_SPLIT)) {
     return [
       {

@@ -1,7 +1,6 @@
-import { FieldError, InvalidInputError } from '../common/errors';
+import { InvalidInputError } from '../common/errors';
+import { FieldErrorList, MAX_LISTED_ERRORS } from '../common/field-error-list';
 import { allocFloat64, type FeatureSpec, type PredictionBatch } from '../ml';
-
-const MAX_REPORTED_ERRORS = 20;
 
 /** What request parsing needs to know of a version's inputs, worked out once when it is loaded. */
 export interface FeatureLayout {
@@ -29,14 +28,14 @@ export function featureLayout(
 
 /**
  * Fills the predictor's row-major batch one value at a time, checking each against its feature,
- * and collects the problems (the first 20) by field so a bad request is answered with all of them.
+ * and collects the problems (the first MAX_LISTED_ERRORS) by field so a bad request is answered with all of them.
  * Shared by the v1 `instances` and the Open Inference Protocol's tensors.
  */
 export class BatchBuilder {
   private readonly width: number;
   private readonly numbers: Float64Array;
   private readonly strings: (string | null)[] | null;
-  private readonly errors: FieldError[] = [];
+  private readonly errors = new FieldErrorList();
 
   constructor(
     private readonly rowCount: number,
@@ -51,11 +50,11 @@ export class BatchBuilder {
 
   /** True once enough problems are known: callers stop scanning, the answer would not change. */
   get full(): boolean {
-    return this.errors.length >= MAX_REPORTED_ERRORS;
+    return this.errors.full;
   }
 
   report(field: string, message: string): void {
-    if (!this.full) this.errors.push({ field, message });
+    if (!this.full) this.errors.add(field, message);
   }
 
   /**
@@ -88,12 +87,12 @@ export class BatchBuilder {
 
   /** The batch, or an InvalidInputError listing every problem reported. */
   build(what: string): PredictionBatch {
-    const { errors } = this;
-    if (errors.length > 0) {
-      const more = this.full ? ' (first 20 shown)' : '';
+    const { listed } = this.errors;
+    if (listed.length > 0) {
+      const more = this.full ? ` (first ${MAX_LISTED_ERRORS} shown)` : '';
       throw new InvalidInputError(
-        `${errors.length} invalid value(s) in ${what}${more}; expected features in this order: ${this.layout.names.join(', ')}.`,
-        errors,
+        `${listed.length} invalid value(s) in ${what}${more}; expected features in this order: ${this.layout.names.join(', ')}.`,
+        listed,
       );
     }
     return { rowCount: this.rowCount, numbers: this.numbers, strings: this.strings };
