@@ -95,7 +95,7 @@ export async function configureApp(app: NestFastifyApplication, config: AppConfi
   // error shape (common/route-policy.ts); the hooks below read it from the route.
   applyRoutePolicies(fastify, config.bodyLimits);
   installStrictJsonParser(fastify);
-  await installDatasetBodyParsers(fastify);
+  installDatasetBodyParsers(fastify);
 
   // Metrics and the access log live in Fastify hooks, not Nest interceptors: about 1 µs per request
   // instead of tens, and they also see requests rejected before a controller runs.

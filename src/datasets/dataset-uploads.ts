@@ -1,6 +1,7 @@
-import multipart from '@fastify/multipart';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { AppError, InvalidInputError, PayloadTooLargeError } from '../common/errors';
+import { Busboy, BusboyHeaders, BusboyInstance } from '@fastify/busboy';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { IncomingMessage } from 'node:http';
+import { InvalidInputError, PayloadTooLargeError } from '../common/errors';
 import { BODY_LIMIT_SETTINGS } from '../common/route-policy';
 import { NAME_PATTERN, NAME_RULE } from '../common/names';
 import { checkJsonText, unsupportedMediaType } from '../common/strict-json';
@@ -21,24 +22,36 @@ export function datasetUploadAdvice(request: FastifyRequest): string {
   );
 }
 
+/** A multipart form as read from the dataset route: the `file` part, the `name` field, the rest. */
+export class DatasetForm {
+  file: { content: Buffer; filename: string; mimetype: string } | undefined;
+  name: string | undefined;
+  readonly otherParts: string[] = [];
+}
+
+/** At most this many parts in a dataset form: a file, a name, and room for a client's extras. */
+const FORM_LIMITS = { files: 8, fields: 16, parts: 32 };
+
 /**
  * The dataset route's body parsers: CSV (and text/plain, read as CSV) as raw bytes within the
- * route's body limit, and multipart forms, streamed by @fastify/multipart and read by
- * `readMultipartUpload`. Other routes answer these media types with a 415 that says what to send.
+ * route's body limit, and multipart forms read by busboy into a DatasetForm, the file part capped
+ * at the same limit. Other routes answer these media types with a 415 that says what to send.
+ * No hook is added: the prediction routes pay nothing for forms they never take.
  */
-export async function installDatasetBodyParsers(fastify: FastifyInstance): Promise<void> {
-  await fastify.register(multipart);
+export function installDatasetBodyParsers(fastify: FastifyInstance): void {
   fastify.addHook('onRoute', (route) => {
-    const routeClass = route.config?.routeClass;
-    if (routeClass === 'dataset-upload') {
+    if (route.config?.routeClass === 'dataset-upload') {
       route.config = { ...route.config, mediaTypeAdvice: datasetUploadAdvice };
-    } else if (routeClass === 'management' && BODY_METHODS.has(String(route.method))) {
-      // @fastify/multipart's parser takes a form on any route and leaves the body empty, which a
-      // route's validation would report as missing fields. Management routes refuse forms here;
-      // the prediction routes' schemas already say the body must be a JSON object, and they
-      // carry no extra hook.
-      route.preValidation = [...hooksOf(route.preValidation), refuseForms];
     }
+  });
+  fastify.addContentTypeParser('multipart/form-data', (request, payload, done) => {
+    if (request.routeOptions.config.routeClass !== 'dataset-upload') {
+      return done(unsupportedMediaType(request), undefined);
+    }
+    readDatasetForm(request, payload, request.routeOptions.bodyLimit).then(
+      (form) => done(null, form),
+      (error: Error) => done(error, undefined),
+    );
   });
   fastify.addContentTypeParser(CSV_MEDIA_TYPES, { parseAs: 'buffer' }, (request, body, done) => {
     if (request.routeOptions.config.routeClass !== 'dataset-upload') {
@@ -58,64 +71,101 @@ export async function installDatasetBodyParsers(fastify: FastifyInstance): Promi
   });
 }
 
-const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
-
-function refuseForms(
+/** Streams a form through busboy, keeping the first `file` part (at most limitBytes) and `name`. */
+function readDatasetForm(
   request: FastifyRequest,
-  _reply: FastifyReply,
-  done: (error?: Error) => void,
-): void {
-  done(request.isMultipart() ? unsupportedMediaType(request) : undefined);
-}
-
-function hooksOf<T>(hooks: T | T[] | undefined): T[] {
-  if (hooks === undefined) return [];
-  return Array.isArray(hooks) ? hooks : [hooks];
-}
-
-/**
- * The dataset in a multipart form's `file` part: CSV, or JSON when the part says so (its type
- * or a .json file name). The name is `?name=`, else the form's `name` field, else the JSON's
- * own, else the file's name.
- */
-export async function readMultipartUpload(
-  request: FastifyRequest,
-  queryName: string | undefined,
+  payload: IncomingMessage,
   limitBytes: number,
-): Promise<DatasetUpload> {
-  const otherParts: string[] = [];
-  let file: { content: Buffer; filename: string; mimetype: string } | undefined;
-  let formName: string | undefined;
-  try {
-    const parts = request.parts({ limits: { fileSize: limitBytes, files: 8, parts: 32 } });
-    for await (const part of parts) {
-      if (part.type === 'file' && part.fieldname === 'file' && !file) {
-        const { filename, mimetype } = part;
-        file = { content: await part.toBuffer(), filename, mimetype };
-      } else if (part.type === 'field' && part.fieldname === 'name') {
-        formName = String(part.value);
-      } else {
-        otherParts.push(part.fieldname);
-        // An unread file stream would stall the form: drain it.
-        if (part.type === 'file') part.file.resume();
-      }
+): Promise<DatasetForm> {
+  return new Promise((resolve, reject) => {
+    const form = new DatasetForm();
+    let settled = false;
+    const fail = (error: Error) => {
+      if (settled) return;
+      settled = true;
+      payload.unpipe(busboy);
+      payload.resume(); // the rest of the body is read and dropped, so the reply can go out
+      reject(error);
+    };
+    let busboy: BusboyInstance;
+    try {
+      busboy = Busboy({
+        headers: request.headers as BusboyHeaders,
+        limits: { ...FORM_LIMITS, fileSize: limitBytes },
+      });
+    } catch (error) {
+      // No boundary in the Content-Type, and the like.
+      return reject(formUnreadable(error));
     }
-  } catch (error) {
-    throw multipartProblem(error, limitBytes);
-  }
+    busboy.on('file', (fieldname, stream, filename, _encoding, mimetype) => {
+      if (fieldname !== 'file' || form.file) {
+        form.otherParts.push(fieldname);
+        stream.resume(); // an unread part would stall the form
+        return;
+      }
+      const chunks: Buffer[] = [];
+      stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+      stream.on('limit', () =>
+        fail(
+          new PayloadTooLargeError(
+            `The file is larger than the dataset limit of ${limitBytes} bytes; send a smaller file or raise ${BODY_LIMIT_SETTINGS.dataset}.`,
+          ),
+        ),
+      );
+      stream.on('end', () => {
+        form.file = { content: Buffer.concat(chunks), filename, mimetype };
+      });
+    });
+    busboy.on('field', (fieldname, value) => {
+      if (fieldname === 'name') form.name = value;
+      else form.otherParts.push(fieldname);
+    });
+    const tooManyParts = () =>
+      fail(
+        new PayloadTooLargeError(
+          'The form has too many parts; send one part named "file" holding the dataset.',
+        ),
+      );
+    busboy.on('partsLimit', tooManyParts);
+    busboy.on('filesLimit', tooManyParts);
+    busboy.on('fieldsLimit', tooManyParts);
+    busboy.on('error', (error) => fail(formUnreadable(error)));
+    busboy.on('finish', () => {
+      if (settled) return;
+      settled = true;
+      resolve(form);
+    });
+    payload.on('error', (error) => fail(error));
+    payload.pipe(busboy);
+  });
+}
+
+/** busboy's complaints about the form itself (no boundary, a truncated part). */
+function formUnreadable(error: unknown): InvalidInputError {
+  const reason = error instanceof Error ? error.message : String(error);
+  return new InvalidInputError(`The multipart form could not be read: ${reason}.`);
+}
+
+/** The upload a form carries; the name is `?name=`, else the form's `name` field, else the file's. */
+export function formUpload(
+  form: DatasetForm,
+  queryName: string | undefined,
+  request: FastifyRequest,
+): DatasetUpload {
+  const { file } = form;
   if (!file) {
-    const received = otherParts.length ? ` (it has ${otherParts.join(', ')})` : '';
+    const received = form.otherParts.length ? ` (it has ${form.otherParts.join(', ')})` : '';
     throw new InvalidInputError(
       `The form has no file part named "file"${received}: curl -F file=@data.csv '${request.protocol}://${request.host}/v1/datasets'.`,
       [{ field: 'file', message: 'is required: a form part holding the CSV or JSON file' }],
     );
   }
-  if (formName !== undefined && !NAME_PATTERN.test(formName)) {
+  if (form.name !== undefined && !NAME_PATTERN.test(form.name)) {
     throw new InvalidInputError(`The form's name field ${NAME_RULE}.`, [
       { field: 'name', message: NAME_RULE },
     ]);
   }
-  return toUpload(file.content, file.filename, file.mimetype, queryName ?? formName);
+  return toUpload(file.content, file.filename, file.mimetype, queryName ?? form.name);
 }
 
 function toUpload(
@@ -166,27 +216,4 @@ export function nameFromFile(filename: string): string {
     );
   }
   return name;
-}
-
-/** @fastify/multipart's errors as problems a client can act on. */
-function multipartProblem(error: unknown, limitBytes: number): unknown {
-  if (error instanceof AppError) return error;
-  const code = (error as { code?: string }).code;
-  switch (code) {
-    case 'FST_REQ_FILE_TOO_LARGE':
-      return new PayloadTooLargeError(
-        `The file is larger than the dataset limit of ${limitBytes} bytes; send a smaller file or raise ${BODY_LIMIT_SETTINGS.dataset}.`,
-      );
-    case 'FST_PARTS_LIMIT':
-    case 'FST_FILES_LIMIT':
-    case 'FST_FIELDS_LIMIT':
-      return new PayloadTooLargeError(
-        'The form has too many parts; send one part named "file" holding the dataset.',
-      );
-  }
-  if (error instanceof Error) {
-    // busboy's complaints about the form itself (bad boundary, truncated part).
-    return new InvalidInputError(`The multipart form could not be read: ${error.message}.`);
-  }
-  return error;
 }

@@ -4,7 +4,6 @@ import {
   Delete,
   Get,
   HttpCode,
-  Inject,
   Param,
   ParseUUIDPipe,
   Post,
@@ -25,8 +24,7 @@ import { Access } from '../auth/access.decorator';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { mapPage, PaginationQuery } from '../common/pagination';
 import { RoutePolicy } from '../common/route-policy';
-import { appConfig, type AppConfig } from '../config/app.config';
-import { readMultipartUpload } from './dataset-uploads';
+import { DatasetForm, formUpload } from './dataset-uploads';
 import { DatasetsService } from './datasets.service';
 import { toDatasetResponse } from './datasets.mapper';
 import {
@@ -42,10 +40,7 @@ import {
 @ApiTags('datasets')
 @Controller('v1/datasets')
 export class DatasetsController {
-  constructor(
-    private readonly datasets: DatasetsService,
-    @Inject(appConfig.KEY) private readonly config: AppConfig,
-  ) {}
+  constructor(private readonly datasets: DatasetsService) {}
 
   @Post()
   @Access('write')
@@ -74,8 +69,8 @@ export class DatasetsController {
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<DatasetResponse> {
     const dataset = await this.datasets.create(
-      request.isMultipart()
-        ? await readMultipartUpload(request, query.name, this.config.bodyLimits.dataset)
+      body instanceof DatasetForm
+        ? formUpload(body, query.name, request)
         : Buffer.isBuffer(body)
           ? { kind: 'csv', name: query.name, content: body }
           : {
