@@ -19,19 +19,20 @@ const classification = (output: PredictionOutput) => {
   return output;
 };
 
-describe('compilePredictor: modeldock/v1', () => {
-  const base: ModelArtifactV1 = {
-    format: 'modeldock/v1',
-    algorithm: 'linear-regression',
-    inputs: [
-      { name: 'a', type: 'number' },
-      { name: 'b', type: 'number' },
-    ],
-    output: { name: 'y', type: 'number' },
-    coefficients: [2, -3],
-    intercept: 1,
-  };
+/** y = 1 + 2a − 3b: the v1 document every v1 test starts from. */
+const base: ModelArtifactV1 = {
+  format: 'modeldock/v1',
+  algorithm: 'linear-regression',
+  inputs: [
+    { name: 'a', type: 'number' },
+    { name: 'b', type: 'number' },
+  ],
+  output: { name: 'y', type: 'number' },
+  coefficients: [2, -3],
+  intercept: 1,
+};
 
+describe('compilePredictor: modeldock/v1', () => {
   it('predicts b + w·x for each row of a row-major buffer', () => {
     const predictor = compilePredictor(base);
     // 1 + 2 - 3 = 0; 1 + 1 + 6 = 8; 1 + 20 = 21
@@ -257,17 +258,7 @@ describe('compilePredictor: modeldock/v2 classification', () => {
 });
 
 describe('nonFiniteRows: inputs whose arithmetic overflows', () => {
-  const linear: ModelArtifactV1 = {
-    format: 'modeldock/v1',
-    algorithm: 'linear-regression',
-    inputs: [
-      { name: 'a', type: 'number' },
-      { name: 'b', type: 'number' },
-    ],
-    output: { name: 'y', type: 'number' },
-    coefficients: [2, 3],
-    intercept: 0,
-  };
+  const linear: ModelArtifactV1 = { ...base, coefficients: [2, 3], intercept: 0 };
 
   it('names the rows of a regression whose prediction is ±Infinity or NaN', () => {
     // 2e308 overflows; 2e308 + (−3e308) is Infinity − Infinity = NaN.
