@@ -59,6 +59,8 @@ export class ApiKeysService implements OnModuleInit, OnApplicationBootstrap, OnM
    */
   private readonly verified = new Map<string, { key: ApiKey; hash: Buffer } | 'bootstrap'>();
   private readonly lastUsedWritten = new Map<string, number>();
+  /** lastUsedAt writes not yet finished: a listing or shutdown from this process waits for them. */
+  private readonly pendingUseWrites = new Set<Promise<unknown>>();
   private recheckTimer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -87,8 +89,9 @@ export class ApiKeysService implements OnModuleInit, OnApplicationBootstrap, OnM
     this.recheckTimer.unref();
   }
 
-  onModuleDestroy(): void {
+  async onModuleDestroy(): Promise<void> {
     clearInterval(this.recheckTimer);
+    await this.settleUseWrites();
   }
 
   async onModuleInit(): Promise<void> {
@@ -185,6 +188,7 @@ export class ApiKeysService implements OnModuleInit, OnApplicationBootstrap, OnM
   }
 
   async list(limit: number, offset: number): Promise<Page<ApiKey>> {
+    await this.settleUseWrites();
     const [items, total] = await this.keys.findAndCount({
       where: { revokedAt: IsNull() },
       order: { createdAt: 'DESC', id: 'ASC' },
@@ -230,11 +234,18 @@ export class ApiKeysService implements OnModuleInit, OnApplicationBootstrap, OnM
     if (now - (this.lastUsedWritten.get(key.id) ?? 0) < LAST_USED_RESOLUTION_MS) return;
     this.lastUsedWritten.set(key.id, now);
     key.lastUsedAt = new Date(now);
-    this.keys
+    const write = this.keys
       .update({ id: key.id }, { lastUsedAt: key.lastUsedAt })
       .catch((error: unknown) =>
         this.logger.warn(`lastUsedAt of key ${key.prefix} not saved: ${String(error)}`),
-      );
+      )
+      .finally(() => this.pendingUseWrites.delete(write));
+    this.pendingUseWrites.add(write);
+  }
+
+  /** Read-your-writes in this process: a key just used is listed with its lastUsedAt. */
+  private async settleUseWrites(): Promise<void> {
+    await Promise.all(this.pendingUseWrites);
   }
 
   /**
