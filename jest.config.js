@@ -10,8 +10,11 @@ const tsJest = {
   ],
 };
 
+// Node's own typed arrays in each spec's realm, so onnxruntime-node's tensors work under Jest.
+const testEnvironment = '<rootDir>/test/support/node-environment.js';
+
 const e2e = {
-  testEnvironment: 'node',
+  testEnvironment,
   rootDir: __dirname,
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.e2e-spec.ts'],
@@ -33,7 +36,7 @@ module.exports = {
   projects: [
     {
       displayName: 'unit',
-      testEnvironment: 'node',
+      testEnvironment,
       rootDir: __dirname,
       roots: ['<rootDir>/src', '<rootDir>/migrations', '<rootDir>/test/deploy'],
       testMatch: ['**/*.spec.ts'],
