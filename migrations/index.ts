@@ -5,6 +5,7 @@ import { ApiKeys1764200000000 } from './1764200000000-ApiKeys';
 import { RunningAtScale1764300000000 } from './1764300000000-RunningAtScale';
 import { ArtifactsInStorage1764400000000 } from './1764400000000-ArtifactsInStorage';
 import { TrainingSummary1764500000000 } from './1764500000000-TrainingSummary';
+import { ServingOptions1764600000000 } from './1764600000000-ServingOptions';
 
 export const MIGRATIONS = [
   InitialSchema1764000000000,
@@ -13,4 +14,5 @@ export const MIGRATIONS = [
   RunningAtScale1764300000000,
   ArtifactsInStorage1764400000000,
   TrainingSummary1764500000000,
+  ServingOptions1764600000000,
 ];

@@ -13,8 +13,10 @@ import { ProblemDetailsFilter, sendProblem } from './common/problem-details.filt
 import { setupOpenApiDocument } from './common/openapi-document';
 import { installResponseHeaders } from './common/response-headers';
 import { applyRoutePolicies } from './common/route-policy';
+import { installBodyReaders } from './common/body-readers';
 import { installStrictJsonParser } from './common/strict-json';
 import { installDatasetBodyParsers } from './datasets/dataset-uploads';
+import { installModelUploads } from './models/model-uploads';
 import { createValidationPipe } from './common/validation.pipe';
 import type { AppConfig } from './config/app.config';
 import { installOverloadProtection } from './health/overload';
@@ -95,7 +97,9 @@ export async function configureApp(app: NestFastifyApplication, config: AppConfi
   // error shape (common/route-policy.ts); the hooks below read it from the route.
   applyRoutePolicies(fastify, config.bodyLimits);
   installStrictJsonParser(fastify);
+  installBodyReaders(fastify);
   installDatasetBodyParsers(fastify);
+  installModelUploads(fastify, config.dataDir, config.bodyLimits.model);
 
   // Metrics and the access log live in Fastify hooks, not Nest interceptors: about 1 µs per request
   // instead of tens, and they also see requests rejected before a controller runs.

@@ -8,7 +8,7 @@ import type { ApiKeysService, Principal } from '../auth/api-keys.service';
 import { UnauthorizedError } from './errors';
 import { applyRoutePolicies, ROUTE_POLICIES, RoutePolicy } from './route-policy';
 
-const LIMITS = { default: 100, dataset: 300, predict: 200 };
+const LIMITS = { default: 100, dataset: 300, predict: 200, model: 4096 };
 const KEYS: Record<string, Principal> = {
   admin: { keyId: '1', name: 'admin-key', role: 'admin' },
   viewer: { keyId: '2', name: 'viewer-key', role: 'viewer' },

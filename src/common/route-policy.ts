@@ -10,6 +10,7 @@ import type { FastifyContextConfig, FastifyInstance } from 'fastify';
 export type RouteClass =
   | 'management'
   | 'dataset-upload'
+  | 'model-upload'
   | 'predict'
   | 'infer'
   | 'open-inference'
@@ -19,13 +20,14 @@ export type RouteClass =
   | 'docs'
   | 'preflight';
 
-export type BodyLimitClass = 'default' | 'dataset' | 'predict';
+export type BodyLimitClass = 'default' | 'dataset' | 'predict' | 'model';
 
 /** The environment variable that raises each body limit (config/app.config.ts reads them). */
 export const BODY_LIMIT_SETTINGS: Readonly<Record<BodyLimitClass, string>> = {
   default: 'BODY_LIMIT_BYTES',
   dataset: 'DATASET_BODY_LIMIT_BYTES',
   predict: 'PREDICT_BODY_LIMIT_BYTES',
+  model: 'MODEL_BODY_LIMIT_BYTES',
 };
 
 /** What applies to every route of a class. */
@@ -37,6 +39,8 @@ export interface RouteRules {
   readonly key: 'required' | 'open' | 'configurable';
   /** Which configured body limit (BODY_LIMIT_SETTINGS names the setting of each). */
   readonly bodyLimit: BodyLimitClass;
+  /** The limit of a file streamed in (not buffered), where the route takes one. */
+  readonly fileLimit?: BodyLimitClass;
   /** Which per-key limit counts the route's requests (requests without a key are not counted). */
   readonly rateLimit: 'predict' | 'management' | 'none';
   /** `api`: nothing may be framed or rendered; `docs`: what the Swagger UI page needs. */
@@ -62,6 +66,8 @@ const PROBE: RouteRules = { ...OPEN, overloadExempt: true };
 export const ROUTE_POLICIES: Readonly<Record<RouteClass, RouteRules>> = {
   management: MANAGEMENT,
   'dataset-upload': { ...MANAGEMENT, bodyLimit: 'dataset' },
+  // JSON artifacts within the default limit; an ONNX file streams in within the model limit.
+  'model-upload': { ...MANAGEMENT, fileLimit: 'model' },
   predict: { ...MANAGEMENT, bodyLimit: 'predict', rateLimit: 'predict' },
   infer: { ...MANAGEMENT, bodyLimit: 'predict', rateLimit: 'predict', errors: 'open-inference' },
   'open-inference': { ...MANAGEMENT, errors: 'open-inference' },

@@ -61,8 +61,8 @@ function closingQuote(text: string, from: number): number {
 /**
  * Strict JSON bodies: Fastify's parser (which refuses `__proto__` and `constructor.prototype`
  * keys), then no key twice in one object and no nesting deep enough to overflow a validator.
- * Every other media type is refused with a 415 saying what to send, unless a parser for it is
- * added (CSV and multipart forms on the dataset route).
+ * Every other media type is refused with a 415 saying what to send, unless the route has a reader
+ * for it (common/body-readers.ts).
  */
 export function installStrictJsonParser(fastify: FastifyInstance): void {
   refuseOtherMediaTypes(fastify);
@@ -112,13 +112,7 @@ function jsonAdvice(request: FastifyRequest): string {
   return `Send JSON: curl -H 'Content-Type: application/json' -d @body.json '${url}'`;
 }
 
-/**
- * Any other media type (form-urlencoded, which `curl --data-binary` sends by default, XML…) is a
- * 415 that says what to send; Fastify's own says only which type it could not parse.
- */
+/** text/plain is not JSON; routes that read it (datasets, as CSV) add their own parser. */
 function refuseOtherMediaTypes(fastify: FastifyInstance): void {
   fastify.removeContentTypeParser('text/plain');
-  fastify.addContentTypeParser('*', (request, _payload, done) =>
-    done(unsupportedMediaType(request), undefined),
-  );
 }

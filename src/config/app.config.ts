@@ -23,7 +23,7 @@ export interface AppConfig {
   redis: { url: string; keyPrefix: string } | null;
   logLevel: LogLevel;
   /** Request body limits in bytes, per route class. */
-  bodyLimits: { default: number; dataset: number; predict: number };
+  bodyLimits: { default: number; dataset: number; predict: number; model: number };
   training: {
     concurrency: number;
     progressWriteIntervalMs: number;
@@ -36,7 +36,16 @@ export interface AppConfig {
     /** Safety net under Redis pub/sub: how often a replica re-reads aliases and revoked keys. */
     recheckMs: number;
   };
-  prediction: { maxRows: number; predictorCacheSize: number };
+  prediction: {
+    maxRows: number;
+    /** Loaded versions kept in memory: at most this many, and at most this many artifact bytes. */
+    predictorCacheSize: number;
+    predictorCacheBytes: number;
+  };
+  onnx: {
+    /** Threads one ONNX inference may use (onnxruntime's intra-op threads). */
+    intraOpThreads: number;
+  };
   metrics: { maxModelLabels: number };
   security: {
     /** MODELDOCK_ADMIN_KEY; unset: a key is created in DATA_DIR/admin.key on the first start. */
@@ -179,6 +188,7 @@ export function loadAppConfig(env: Env): AppConfig {
       default: integer(env, BODY_LIMIT_SETTINGS.default, 1 * MiB, 1024, 1024 * MiB),
       dataset: integer(env, BODY_LIMIT_SETTINGS.dataset, 100 * MiB, 1024, 4096 * MiB),
       predict: integer(env, BODY_LIMIT_SETTINGS.predict, 16 * MiB, 1024, 1024 * MiB),
+      model: integer(env, BODY_LIMIT_SETTINGS.model, 256 * MiB, 1024, 2047 * MiB),
     },
     training: {
       concurrency: integer(env, 'TRAINING_CONCURRENCY', 1, 1, 64),
@@ -190,7 +200,9 @@ export function loadAppConfig(env: Env): AppConfig {
     prediction: {
       maxRows: integer(env, 'PREDICT_MAX_ROWS', 100000, 1, 10000000),
       predictorCacheSize: integer(env, 'PREDICTOR_CACHE_SIZE', 1000, 1, 1000000),
+      predictorCacheBytes: integer(env, 'PREDICTOR_CACHE_BYTES', 1024 * MiB, MiB, 2 ** 50),
     },
+    onnx: { intraOpThreads: integer(env, 'ONNX_INTRA_OP_THREADS', 1, 1, 256) },
     metrics: { maxModelLabels: integer(env, 'METRICS_MAX_MODEL_LABELS', 100, 1, 10000) },
     security: {
       adminKey: adminKeyFrom(env),

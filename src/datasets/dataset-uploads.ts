@@ -2,6 +2,7 @@ import { Busboy, BusboyHeaders, BusboyInstance } from '@fastify/busboy';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { IncomingMessage } from 'node:http';
 import { InvalidInputError, PayloadTooLargeError } from '../common/errors';
+import { declareBodyReaders } from '../common/body-readers';
 import { BODY_LIMIT_SETTINGS } from '../common/route-policy';
 import { NAME_PATTERN, NAME_RULE } from '../common/names';
 import { checkJsonText, unsupportedMediaType } from '../common/strict-json';
@@ -44,14 +45,8 @@ export function installDatasetBodyParsers(fastify: FastifyInstance): void {
       route.config = { ...route.config, mediaTypeAdvice: datasetUploadAdvice };
     }
   });
-  fastify.addContentTypeParser('multipart/form-data', (request, payload, done) => {
-    if (request.routeOptions.config.routeClass !== 'dataset-upload') {
-      return done(unsupportedMediaType(request), undefined);
-    }
-    readDatasetForm(request, payload, request.routeOptions.bodyLimit).then(
-      (form) => done(null, form),
-      (error: Error) => done(error, undefined),
-    );
+  declareBodyReaders('dataset-upload', {
+    form: (request, payload) => readDatasetForm(request, payload, request.routeOptions.bodyLimit),
   });
   fastify.addContentTypeParser(CSV_MEDIA_TYPES, { parseAs: 'buffer' }, (request, body, done) => {
     if (request.routeOptions.config.routeClass !== 'dataset-upload') {
@@ -84,7 +79,6 @@ function readDatasetForm(
       if (settled) return;
       settled = true;
       payload.unpipe(busboy);
-      payload.resume(); // the rest of the body is read and dropped, so the reply can go out
       reject(error);
     };
     let busboy: BusboyInstance;

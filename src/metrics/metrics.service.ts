@@ -22,6 +22,10 @@ const MISNAMED_DEFAULT_GAUGES = [
 /** Bound metric series of one served model version. */
 export interface ServingSeries {
   answered(rows: number, seconds: number): void;
+  /** Dynamic batching: a batch of `size` rows from `requests` requests ran. */
+  batchRan(size: number, requests: number): void;
+  /** Dynamic batching: a request waited this long in the queue before its batch ran. */
+  queued(delaySeconds: number): void;
   remove(): void;
 }
 
@@ -66,6 +70,30 @@ export class MetricsService {
     'Duration of answered prediction requests, from the first byte to the last, by model and version.',
     ['model', 'version'],
     [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+    this.registry,
+  );
+
+  private readonly batchSize = new BoundHistogram(
+    'modeldock_batch_size',
+    'Rows in each batch a dynamically batched version ran, by model and version.',
+    ['model', 'version'],
+    [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024],
+    this.registry,
+  );
+
+  private readonly batchRequests = new BoundHistogram(
+    'modeldock_batch_requests',
+    'Requests combined into each batch a dynamically batched version ran, by model and version.',
+    ['model', 'version'],
+    [1, 2, 4, 8, 16, 32, 64, 128, 256],
+    this.registry,
+  );
+
+  private readonly batchQueueDelay = new BoundHistogram(
+    'modeldock_batch_queue_delay_seconds',
+    'Time a request waited for its batch to start, by model and version.',
+    ['model', 'version'],
+    [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1],
     this.registry,
   );
 
@@ -170,17 +198,40 @@ export class MetricsService {
     const requests = this.predictions.bind(labels);
     const rows = this.predictedRows.bind(labels);
     const duration = this.predictionDuration.bind(labels);
+    // Batch series appear only for versions that batch.
+    const batchSeries = () => ({
+      size: this.batchSize.bind(labels),
+      requests: this.batchRequests.bind(labels),
+      delay: this.batchQueueDelay.bind(labels),
+    });
+    let batches: ReturnType<typeof batchSeries> | undefined;
     return {
       answered: (rowCount, seconds) => {
         requests.inc();
         rows.inc(rowCount);
         duration.observe(seconds);
       },
+      batchRan: (size, requestCount) => {
+        batches ??= batchSeries();
+        batches.size.observe(size);
+        batches.requests.observe(requestCount);
+      },
+      queued: (delaySeconds) => {
+        batches ??= batchSeries();
+        batches.delay.observe(delaySeconds);
+      },
       remove: () => {
         if (shared) return;
-        this.predictions.remove(labels);
-        this.predictedRows.remove(labels);
-        this.predictionDuration.remove(labels);
+        for (const metric of [
+          this.predictions,
+          this.predictedRows,
+          this.predictionDuration,
+          this.batchSize,
+          this.batchRequests,
+          this.batchQueueDelay,
+        ]) {
+          metric.remove(labels);
+        }
       },
     };
   }

@@ -2,11 +2,14 @@ import { ArgumentMetadata, PipeTransform } from '@nestjs/common';
 import { InvalidInputError } from '../common/errors';
 import { createValidationPipe } from '../common/validation.pipe';
 import { ImportVersionQuery, ImportVersionRequest } from './dto/model-version.dto';
-import type { ImportOptions } from './models.service';
+import { UploadedModelFile } from './model-uploads';
+import type { OnnxImportOptions as ImportOptions } from './onnx-imports.service';
 
-/** An import's body in either form, with what it carries beside the artifact. */
+/** An import's body in any form, with what it carries beside the artifact. */
 export interface ImportBody {
   artifact: unknown;
+  /** An ONNX file, streamed in (octet-stream or a form's file part). */
+  file?: UploadedModelFile;
   /** Set by the wrapped form; the as-is form takes these from the query string. */
   options: ImportOptions | null;
 }
@@ -22,6 +25,8 @@ const WRAPPED_METADATA: ArgumentMetadata = { type: 'body', metatype: ImportVersi
  */
 export class ImportBodyPipe implements PipeTransform<unknown, Promise<ImportBody>> {
   async transform(body: unknown): Promise<ImportBody> {
+    if (body instanceof UploadedModelFile)
+      return { artifact: undefined, file: body, options: null };
     if (typeof body !== 'object' || body === null || !('artifact' in body)) {
       return { artifact: body, options: null };
     }
@@ -31,8 +36,21 @@ export class ImportBodyPipe implements PipeTransform<unknown, Promise<ImportBody
   }
 }
 
+/** Query parameters that only an ONNX file's registration reads. */
+const ONNX_OPTIONS = ['classes', 'features', 'maxBatchSize', 'maxQueueDelayMicros'] as const;
+
 /** The as-is form's options from the query; the wrapped form keeps them in its body only. */
 export function importOptions(body: ImportBody, query: ImportVersionQuery): ImportOptions {
+  const onnxOnly = ONNX_OPTIONS.filter((option) => query[option] !== undefined);
+  if (!body.file && onnxOnly.length > 0) {
+    throw new InvalidInputError(
+      `${onnxOnly.join(', ')} apply to ONNX models only (sent as application/octet-stream or a form's file part); a JSON artifact takes alias, description and tag.`,
+      onnxOnly.map((option) => ({
+        field: `querystring.${option}`,
+        message: 'is for ONNX models only',
+      })),
+    );
+  }
   const fromQuery = query.alias !== undefined || query.description !== undefined || query.tag;
   if (body.options) {
     if (fromQuery) {
@@ -48,7 +66,14 @@ export function importOptions(body: ImportBody, query: ImportVersionQuery): Impo
     alias: query.alias,
     description: query.description,
     tags: query.tag && Object.fromEntries(query.tag.map(splitTag)),
+    ...(body.file ? pick(query, ONNX_OPTIONS) : {}),
   };
+}
+
+function pick<T extends object, K extends keyof T>(source: T, keys: readonly K[]): Partial<T> {
+  return Object.fromEntries(
+    keys.filter((key) => source[key] !== undefined).map((key) => [key, source[key]]),
+  ) as unknown as Partial<T>;
 }
 
 function splitTag(tag: string): [string, string] {

@@ -12,6 +12,23 @@ import { RegisteredModel } from './registered-model.entity';
 
 export type VersionStatus = 'ready' | 'archived';
 
+export interface SchemaEntry {
+  name: string;
+  type: string;
+  /** ONNX tensors: -1 for a dimension the graph leaves open. */
+  shape?: number[];
+}
+
+/** How an ONNX version is served (set when it is registered). */
+export interface ServingOptions {
+  /** Dynamic batching; absent: every request runs on its own. */
+  batching?: { maxBatchSize: number; maxQueueDelayMicros: number };
+  /** The labels of a classifier's probability columns, in column order (v1 `classes`). */
+  classes?: (string | number)[];
+  /** The names of a tabular input's columns, so v1 instances may be objects. */
+  features?: string[];
+}
+
 @Entity('model_versions')
 @Unique('uq_model_versions_model_version', ['modelId', 'version'])
 export class ModelVersion {
@@ -37,11 +54,12 @@ export class ModelVersion {
   @Column({ type: 'varchar', length: 64 })
   format: string;
 
+  /** Features (`type` number or string); for ONNX versions, tensors (`type` a datatype, and a shape). */
   @Column({ name: 'input_schema', type: 'simple-json' })
-  inputSchema: { name: string; type: string }[];
+  inputSchema: SchemaEntry[];
 
   @Column({ name: 'output_schema', type: 'simple-json' })
-  outputSchema: { name: string; type: string }[];
+  outputSchema: SchemaEntry[];
 
   @Column({ type: 'simple-json' })
   hyperparameters: JsonObject;
@@ -75,6 +93,9 @@ export class ModelVersion {
 
   @Column({ name: 'size_bytes', type: 'integer' })
   sizeBytes: number;
+
+  @Column({ type: 'simple-json', nullable: true })
+  serving: ServingOptions | null;
 
   @Column({ type: 'text', nullable: true })
   description: string | null;

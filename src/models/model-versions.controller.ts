@@ -29,6 +29,7 @@ import type { FastifyReply } from 'fastify';
 import { mapPage } from '../common/pagination';
 import {
   ARTIFACT_EXAMPLE,
+  ArtifactQuery,
   ImportVersionQuery,
   ImportVersionRequest,
   ModelVersionPageResponse,
@@ -36,20 +37,26 @@ import {
   UpdateVersionRequest,
   VersionListQuery,
 } from './dto/model-version.dto';
-import { ARTIFACT_FILES } from './artifact-kind';
+import { artifactDownload } from './artifact-downloads';
 import { ImportBody, ImportBodyPipe, importOptions } from './import-body.pipe';
 import { toModelVersionResponse, toModelVersionSummaryResponse } from './models.mapper';
 import { ModelsService } from './models.service';
+import { OnnxImportsService } from './onnx-imports.service';
+import { RoutePolicy } from '../common/route-policy';
 import { parseVersionSort } from './registry-queries';
 import { VersionParam } from './version-number';
 
 @ApiTags('models')
 @Controller('v1/models/:name/versions')
 export class ModelVersionsController {
-  constructor(private readonly models: ModelsService) {}
+  constructor(
+    private readonly models: ModelsService,
+    private readonly onnxImports: OnnxImportsService,
+  ) {}
 
   @Post()
   @Access('write')
+  @RoutePolicy('model-upload')
   @ApiOperation({
     summary: 'Import an externally trained model as the next version',
     description:
@@ -83,7 +90,9 @@ export class ModelVersionsController {
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<ModelVersionResponse> {
     const options = importOptions(body, query);
-    const created = await this.models.importVersion(name, body.artifact, options, actor);
+    const created = body.file
+      ? await this.onnxImports.register(name, body.file, options, actor)
+      : await this.models.importVersion(name, body.artifact, options, actor);
     reply.header('location', `/v1/models/${name}/versions/${created.version.version}`);
     return toModelVersionResponse(created);
   }
@@ -158,23 +167,28 @@ export class ModelVersionsController {
   @Get(':version/artifact')
   @Access('read')
   @ApiOperation({
-    summary: 'Download the model artifact (JSON), exactly as stored; ETag is its sha256',
+    summary: 'Download the model artifact exactly as stored, or as ONNX; ETag is its sha256',
     description:
-      'Posting it as it is to POST /v1/models/{name}/versions imports it again: same checksum, same predictions.',
+      'As stored (JSON for versions trained here, the .onnx file for ONNX versions): posting it as it is to ' +
+      'POST /v1/models/{name}/versions imports it again, same checksum, same predictions. ' +
+      '`?format=onnx` exports a version trained here as an ONNX graph with its preprocessing, for Triton, ' +
+      'KServe or any ONNX runtime: input `input` DOUBLE [N, features] (one [N, 1] input per feature when ' +
+      'a feature is a string), outputs `predict` and, for classifiers, `predict_proba`.',
   })
-  @ApiOkResponse({ description: 'The artifact document.' })
+  @ApiOkResponse({ description: 'The artifact.' })
   @Header('Cache-Control', 'private, max-age=0, must-revalidate')
   async artifact(
     @Param('name') name: string,
     @VersionParam() version: number,
+    @Query() query: ArtifactQuery,
     @Res() reply: FastifyReply,
   ): Promise<void> {
-    const { content, checksum, kind } = await this.models.getArtifact(name, version);
-    const file = ARTIFACT_FILES[kind];
+    const stored = await this.models.getArtifact(name, version);
+    const file = artifactDownload(stored, query.format ?? 'stored', { name, version });
     await reply
       .header('content-type', file.contentType)
-      .header('etag', `"${checksum}"`)
+      .header('etag', `"${file.checksum}"`)
       .header('content-disposition', `attachment; filename="${name}-v${version}.${file.extension}"`)
-      .send(content);
+      .send(file.content);
   }
 }

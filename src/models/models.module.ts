@@ -8,6 +8,7 @@ import { ModelAliasesController } from './model-aliases.controller';
 import { ModelVersionsController } from './model-versions.controller';
 import { ModelsController } from './models.controller';
 import { ModelsService } from './models.service';
+import { OnnxImportsService } from './onnx-imports.service';
 import { RegisteredModel } from './registered-model.entity';
 import { RegistryEventsService } from './registry-events.service';
 import { ServingVersionsService } from './serving-versions.service';
@@ -15,7 +16,13 @@ import { ServingVersionsService } from './serving-versions.service';
 @Module({
   imports: [TypeOrmModule.forFeature([RegisteredModel, ModelVersion, ModelAlias, ModelEvent])],
   controllers: [ModelsController, ModelVersionsController, ModelAliasesController],
-  providers: [ModelsService, ModelArtifactsService, ServingVersionsService, RegistryEventsService],
+  providers: [
+    ModelsService,
+    ModelArtifactsService,
+    ServingVersionsService,
+    RegistryEventsService,
+    OnnxImportsService,
+  ],
   exports: [ModelsService, ServingVersionsService],
 })
 export class ModelsModule {}

@@ -18,7 +18,7 @@ import {
 import { ArtifactKind, artifactKindOf } from './artifact-kind';
 import { ModelAlias } from './model-alias.entity';
 import { ArtifactDigest, ModelArtifactsService } from './model-artifacts.service';
-import { ModelVersion, VersionStatus } from './model-version.entity';
+import { ModelVersion, ServingOptions, VersionStatus } from './model-version.entity';
 import { RegisteredModel } from './registered-model.entity';
 import { RegistryEventsService } from './registry-events.service';
 import { compareVersions, ModelFilter, VersionSort } from './registry-queries';
@@ -44,6 +44,8 @@ export interface NewModelVersion {
   tags: Record<string, string>;
   /** Point this alias at the new version in the same transaction. */
   alias: string | null;
+  /** How an ONNX version is served; absent for versions that need nothing. */
+  serving?: ServingOptions;
 }
 
 export interface ModelSummary {
@@ -474,6 +476,7 @@ export class ModelsService {
       sizeBytes: digest.sizeBytes,
       description: input.description,
       tags: input.tags,
+      serving: input.serving ?? null,
     });
     await manager.insert(ModelVersion, version);
     await this.events.record(manager, model.id, 'version_created', {
@@ -608,7 +611,7 @@ function aliasesOf(aliases: ModelAlias[], version: number): string[] {
   return aliases.filter((a) => a.version === version).map((a) => a.alias);
 }
 
-function assertName(value: string, what: string): void {
+export function assertName(value: string, what: string): void {
   if (!NAME_PATTERN.test(value)) {
     throw new InvalidInputError(`The ${what} name "${value}" is invalid: it ${NAME_RULE}.`, [
       { field: what, message: NAME_RULE },

@@ -5,7 +5,7 @@ import { ConflictError, NotFoundError } from '../common/errors';
 import { ArtifactKind, artifactKindOf } from './artifact-kind';
 import { ModelAlias } from './model-alias.entity';
 import { ModelArtifactsService } from './model-artifacts.service';
-import { ModelVersion, VersionStatus } from './model-version.entity';
+import { ModelVersion, SchemaEntry, ServingOptions, VersionStatus } from './model-version.entity';
 import { RegisteredModel } from './registered-model.entity';
 import { ChangeListener, RegistryEventsService } from './registry-events.service';
 
@@ -25,6 +25,11 @@ export interface ServingVersion {
   format: string;
   kind: ArtifactKind;
   algorithm: string;
+  sizeBytes: number;
+  /** The graph's tensors, for ONNX versions. */
+  inputSchema: SchemaEntry[];
+  outputSchema: SchemaEntry[];
+  serving: ServingOptions | null;
 }
 
 interface ResolvedRow {
@@ -36,6 +41,10 @@ interface ResolvedRow {
   format: string | null;
   algorithm: string | null;
   checksum: string | null;
+  sizeBytes: number | null;
+  inputSchema: string | null;
+  outputSchema: string | null;
+  serving: string | null;
 }
 
 /**
@@ -77,6 +86,10 @@ export class ServingVersionsService {
       .addSelect('version.format', 'format')
       .addSelect('version.algorithm', 'algorithm')
       .addSelect('version.checksum', 'checksum')
+      .addSelect('version.sizeBytes', 'sizeBytes')
+      .addSelect('version.inputSchema', 'inputSchema')
+      .addSelect('version.outputSchema', 'outputSchema')
+      .addSelect('version.serving', 'serving')
       .leftJoin(ModelAlias, 'alias', 'alias.modelId = model.id AND alias.alias = :alias', {
         alias: alias ?? '',
       })
@@ -126,6 +139,11 @@ export class ServingVersionsService {
       format,
       kind: artifactKindOf(format),
       algorithm: row.algorithm as string,
+      sizeBytes: Number(row.sizeBytes),
+      // Raw selects skip the entity's simple-json transform.
+      inputSchema: JSON.parse(row.inputSchema as string) as SchemaEntry[],
+      outputSchema: JSON.parse(row.outputSchema as string) as SchemaEntry[],
+      serving: row.serving === null ? null : (JSON.parse(row.serving) as ServingOptions),
     };
   }
 

@@ -218,6 +218,13 @@ function store(
 /** Row-major elements of a tensor, from nested or flat `data`, checked against its shape. */
 function flatten(tensor: RequestTensor, position: number, expected: number): unknown[] {
   const { data } = tensor;
+  if (!Array.isArray(data)) {
+    throw new InvalidInputError(
+      `Input ${tensor.name} (inputs[${position}]) has no data: send its elements as "data", or as ` +
+        'binary data after the JSON request (parameters.binary_data_size, with the ' +
+        'Inference-Header-Content-Length header).',
+    );
+  }
   const flat = data.some(Array.isArray) ? (data.flat(Infinity) as unknown[]) : data;
   if (flat.length !== expected) {
     throw new InvalidInputError(

@@ -44,6 +44,10 @@ class FakeRegistry {
       format: 'modeldock/v1',
       kind: 'modeldock',
       algorithm: 'linear-regression',
+      sizeBytes: 200,
+      inputSchema: [],
+      outputSchema: [],
+      serving: null,
     });
   }
 
@@ -119,6 +123,7 @@ describe('LoadedModelsService', () => {
   it('compiles the artifact of the kind the version has', async () => {
     const { loaded } = setUp();
     const served = await loaded.load('m', { version: 4 });
+    if (served.kind !== 'modeldock') throw new Error(`loaded as ${served.kind}`);
     expect(served.predictor.kind).toBe('regression');
     const output = served.predictor.predict({
       rowCount: 1,

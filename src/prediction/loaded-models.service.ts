@@ -10,22 +10,40 @@ import {
   VersionSelector,
 } from '../models/serving-versions.service';
 import { FeatureLayout, featureLayout } from './batch-builder';
-import { loadPredictor } from './predictor-loaders';
+import { LoadContext, loadServable } from './predictor-loaders';
+import type { OnnxServable } from '../onnx/onnx-servable';
+import type { ServingOptions } from '../models/model-version.entity';
 
-/** A model version compiled and held in memory: everything a request needs to be answered. */
-export interface LoadedVersion {
+interface LoadedVersionBase {
   readonly model: string;
   readonly modelId: string;
   readonly version: number;
   readonly format: string;
   readonly algorithm: string;
-  readonly predictor: Predictor;
-  /** How requests map onto the predictor's inputs. */
-  readonly layout: FeatureLayout;
+  /** The artifact's size: what the version counts for against the cache's byte bound. */
+  readonly sizeBytes: number;
   readonly series: ServingSeries;
   /** Its key in the cache of loaded versions. */
   readonly key: string;
 }
+
+/** A version trained here (or imported as our JSON): a predictor compiled over typed arrays. */
+export interface LoadedTabularVersion extends LoadedVersionBase {
+  readonly kind: 'modeldock';
+  readonly predictor: Predictor;
+  /** How requests map onto the predictor's inputs. */
+  readonly layout: FeatureLayout;
+}
+
+/** An ONNX version: an onnxruntime session, with what v1 requests need to map onto it. */
+export interface LoadedOnnxVersion extends LoadedVersionBase {
+  readonly kind: 'onnx';
+  readonly onnx: OnnxServable;
+  readonly options: ServingOptions;
+}
+
+/** A model version held in memory: everything a request needs to be answered. */
+export type LoadedVersion = LoadedTabularVersion | LoadedOnnxVersion;
 
 /** `v3`, `a:staging`, or `` for the default (alias production, else the latest ready version). */
 export function selectorKey(selector: VersionSelector): string {
@@ -46,7 +64,8 @@ function selectorOf(key: string): VersionSelector {
  * - A registry change to a model re-resolves the selectors in use and loads their new versions
  *   before the change is acknowledged, so an alias move answers from the next request on and no
  *   request pays for the load. Versions no longer served are unloaded, with their metric series.
- * - At most `PREDICTOR_CACHE_SIZE` versions stay loaded; the least recently used go first.
+ * - At most `PREDICTOR_CACHE_SIZE` versions, and `PREDICTOR_CACHE_BYTES` of artifacts, stay
+ *   loaded; the least recently used go first (an ONNX session's memory is about its file's size).
  */
 @Injectable()
 export class LoadedModelsService {
@@ -61,6 +80,8 @@ export class LoadedModelsService {
   private readonly generations = new Map<string, number>();
   private readonly versions: LRUCache<string, LoadedVersion>;
 
+  private readonly context: LoadContext;
+
   constructor(
     private readonly registry: ServingVersionsService,
     private readonly metrics: MetricsService,
@@ -68,9 +89,15 @@ export class LoadedModelsService {
   ) {
     this.versions = new LRUCache<string, LoadedVersion>({
       max: config.prediction.predictorCacheSize,
+      maxSize: config.prediction.predictorCacheBytes,
+      sizeCalculation: (loaded) => Math.max(1, loaded.sizeBytes),
       dispose: (loaded) => this.forget(loaded),
       disposeAfter: () => this.metrics.setLoadedVersions(this.versions.size),
     });
+    this.context = {
+      onnx: config.onnx,
+      batchObserver: (version) => this.metrics.servingSeries(version.model, version.version),
+    };
     registry.onChange((model) => this.refresh(model));
   }
 
@@ -120,18 +147,30 @@ export class LoadedModelsService {
   /** A cold load: the row came with the resolution, so this is one storage read and a compile. */
   private async compile(serving: ServingVersion, key: string): Promise<LoadedVersion> {
     try {
-      const predictor = await loadPredictor(await this.registry.artifact(serving), serving);
-      const loaded: LoadedVersion = {
+      const servable = await loadServable(
+        await this.registry.artifact(serving),
+        serving,
+        this.context,
+      );
+      const base = {
         model: serving.model,
         modelId: serving.modelId,
         version: serving.version,
         format: serving.format,
         algorithm: serving.algorithm,
-        predictor,
-        layout: featureLayout(predictor.inputs, predictor.acceptsMissing),
+        sizeBytes: serving.sizeBytes,
         series: this.metrics.servingSeries(serving.model, serving.version),
         key,
       };
+      const loaded: LoadedVersion =
+        servable.kind === 'modeldock'
+          ? {
+              ...base,
+              kind: 'modeldock',
+              predictor: servable.predictor,
+              layout: featureLayout(servable.predictor.inputs, servable.predictor.acceptsMissing),
+            }
+          : { ...base, kind: 'onnx', onnx: servable.onnx, options: serving.serving ?? {} };
       this.versions.set(key, loaded);
       this.metrics.setLoadedVersions(this.versions.size);
       this.metrics.countModelLoad('success');
@@ -153,6 +192,11 @@ export class LoadedModelsService {
   /** An unloaded version stops serving every selector that pointed at it, and drops its series. */
   private forget(loaded: LoadedVersion): void {
     loaded.series.remove();
+    if (loaded.kind === 'onnx') {
+      loaded.onnx.retire().catch((error: unknown) => {
+        this.logger.warn(`Releasing ${loaded.model} v${loaded.version}: ${String(error)}`);
+      });
+    }
     const forModel = this.serving.get(loaded.model);
     if (!forModel) return;
     for (const [key, served] of forModel) {

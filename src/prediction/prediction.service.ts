@@ -13,7 +13,17 @@ import {
   tensorMetadata,
 } from './inference-tensors';
 import { parseInstances } from './instances';
-import { LoadedModelsService, LoadedVersion, selectorKey } from './loaded-models.service';
+import {
+  LoadedModelsService,
+  LoadedOnnxVersion,
+  LoadedTabularVersion,
+  LoadedVersion,
+  selectorKey,
+} from './loaded-models.service';
+import { graphInputs, instancesTensor, requestedOutputs, tabularOutputs } from './onnx-requests';
+import type { Datatype, Tensor } from '../tensors/datatypes';
+import { encodeOutput, takeBinaryInputs, wantsBinary } from '../tensors/binary-tensors';
+import { decodeJsonTensor, jsonData } from '../tensors/json-tensors';
 
 /** Rows named in an overflow error; a huge bad batch stays cheap to report. */
 const MAX_NAMED_ROWS = 20;
@@ -68,13 +78,17 @@ export class PredictionService {
     return this.loaded.find(model, selectorKey(selector)) ?? this.loaded.load(model, selector);
   }
 
-  predict(served: LoadedVersion, instances: readonly unknown[]): PredictionResult {
+  predict(
+    served: LoadedVersion,
+    instances: readonly unknown[],
+  ): PredictionResult | Promise<PredictionResult> {
     const maxRows = this.config.prediction.maxRows;
     if (instances.length > maxRows) {
       throw new InvalidInputError(
         `${instances.length} instances exceed the limit of ${maxRows} per request; split the batch.`,
       );
     }
+    if (served.kind === 'onnx') return this.predictOnnx(served, instances);
     const output = served.predictor.predict(parseInstances(instances, served.layout));
     refuseNonFinite(output, instanceField);
     const { model, version } = served;
@@ -88,7 +102,19 @@ export class PredictionService {
     return { model, version, predictions: output.labels, probabilities, classes: output.classes };
   }
 
-  infer(served: LoadedVersion, request: InferenceRequest): InferenceResponse {
+  private async predictOnnx(
+    served: LoadedOnnxVersion,
+    instances: readonly unknown[],
+  ): Promise<PredictionResult> {
+    const input = instancesTensor(served, instances);
+    const names = served.onnx.signature.outputs.map((output) => output.name);
+    const outputs = await served.onnx.infer([input], names);
+    const { model, version } = served;
+    return { model, version, ...tabularOutputs(served, outputs) } as PredictionResult;
+  }
+
+  /** The JSON-only path of a version trained here: synchronous, no tensor copies. */
+  infer(served: LoadedTabularVersion, request: InferenceRequest): InferenceResponse {
     const batch = decodeInputs(request.inputs, served.layout, this.config.prediction.maxRows);
     const output = served.predictor.predict(batch);
     refuseNonFinite(output, inputRowField);
@@ -103,12 +129,55 @@ export class PredictionService {
   }
 
   /**
+   * Any inference request: ONNX versions, and binary tensor data (the extension) either way. The
+   * answer's binary parts follow its JSON, in output order, when any output is sent as binary.
+   */
+  async inferTensors(
+    served: LoadedVersion,
+    request: InferenceRequest,
+    binary: Buffer | null,
+  ): Promise<TensorAnswer> {
+    let outputs: Tensor[];
+    if (served.kind === 'onnx') {
+      const tensors = binary
+        ? takeBinaryInputs(request.inputs, binary)
+        : request.inputs.map((input, position) => decodeJsonTensor(input, position));
+      const names = requestedOutputs(served, request.outputs);
+      outputs = await served.onnx.infer(graphInputs(served, tensors), names);
+    } else {
+      // Binary inputs become the JSON form the tabular decoder reads (null still means missing).
+      const inputs = binary
+        ? takeBinaryInputs(request.inputs, binary).map((tensor) => ({ ...tensor, data: jsonData(tensor) }))
+        : request.inputs;
+      outputs = this.infer(served, { ...request, inputs }).outputs.map(asTensor);
+    }
+    const parts: Buffer[] = [];
+    const encoded = outputs.map((tensor, i) => {
+      const asked = request.outputs?.[i]?.parameters;
+      const { output, bytes } = encodeOutput(tensor, wantsBinary(request.parameters, asked, tensor.name));
+      if (bytes) parts.push(bytes);
+      return output;
+    });
+    return {
+      response: {
+        model_name: served.model,
+        model_version: String(served.version),
+        ...(request.id !== undefined ? { id: request.id } : {}),
+        ...(request.parameters !== undefined ? { parameters: request.parameters } : {}),
+        outputs: encoded as ResponseTensor[],
+      },
+      binaryParts: parts,
+    };
+  }
+
+  /**
    * The Open Inference Protocol's model metadata, of the version given or the one served by
    * default. Loading it to describe it also warms it for the first inference.
    */
   async modelMetadata(model: string, version?: number): Promise<ModelMetadataBody> {
     const served = await this.select(model, version === undefined ? {} : { version });
     const versions = await this.registry.readyVersionNumbers(model);
+    if (served.kind === 'onnx') return onnxMetadata(served, versions);
     const { predictor } = served;
     const properties: Record<string, string> = {
       version: String(served.version),
@@ -123,6 +192,43 @@ export class PredictionService {
       properties,
     };
   }
+}
+
+/** An inference's answer: the response (JSON), and the binary parts that follow it, if any. */
+export interface TensorAnswer {
+  response: InferenceResponse;
+  binaryParts: Buffer[];
+}
+
+/** A tabular version's output tensor (FP64, INT64 or BYTES values) as a typed tensor. */
+function asTensor(output: ResponseTensor): Tensor {
+  const { name, shape } = output;
+  const datatype = output.datatype as Datatype;
+  if (datatype === 'BYTES') return { name, shape, datatype, data: output.data as string[] };
+  if (datatype === 'INT64') {
+    return { name, shape, datatype, data: BigInt64Array.from(output.data as number[], BigInt) };
+  }
+  return { name, shape, datatype, data: Float64Array.from(output.data as number[]) };
+}
+
+/** An ONNX version as the protocol describes it: the graph's own tensors, -1 for open dimensions. */
+function onnxMetadata(served: LoadedOnnxVersion, versions: number[]): ModelMetadataBody {
+  const { signature } = served.onnx;
+  const properties: Record<string, string> = {
+    version: String(served.version),
+    algorithm: served.algorithm,
+    batching: served.onnx.batching ? JSON.stringify(served.options.batching) : 'off',
+  };
+  if (served.options.classes) properties.classes = JSON.stringify(served.options.classes);
+  if (served.options.features) properties.features = JSON.stringify(served.options.features);
+  return {
+    name: served.model,
+    versions: versions.map(String),
+    platform: 'onnxruntime_onnx',
+    inputs: signature.inputs,
+    outputs: signature.outputs,
+    properties,
+  };
 }
 
 /**

@@ -8,7 +8,9 @@ import { INFER_ROUTE_SCHEMA, InferRouteParams } from './dto/inference.dto';
 import { PREDICT_ROUTE_SCHEMA, PredictBody, PredictQuery } from './dto/predict.dto';
 import type { LoadedVersion } from './loaded-models.service';
 import { asOpenInferenceError } from './open-inference.filter';
+import { installBinaryInference } from './binary-inference';
 import { InferenceRequest, PredictionService } from './prediction.service';
+import { assembleBinaryResponse, INFERENCE_HEADER_CONTENT_LENGTH } from '../tensors/binary-tensors';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -40,6 +42,7 @@ export class ServingRoutes implements OnModuleInit {
   onModuleInit(): void {
     const fastify = this.adapterHost.httpAdapter.getInstance<FastifyInstance>();
     fastify.decorateRequest('served', null);
+    installBinaryInference(fastify);
     fastify.route({
       method: 'POST',
       url: '/v1/models/:name/predict',
@@ -66,14 +69,14 @@ export class ServingRoutes implements OnModuleInit {
         config: { routeClass: 'infer', access: 'predict' },
         onRequest: this.track,
         errorHandler: (error, _request, reply) => this.fail('v2', error, reply),
-        handler: (request) => {
+        handler: (request, reply) => {
           const { name, version } = request.params as InferRouteParams;
           const body = request.body as InferenceRequest;
           const selector = version === undefined ? {} : { version: Number(version) };
           const selected = this.prediction.select(name, selector);
           return selected instanceof Promise
-            ? selected.then((served) => this.infer(served, body, request))
-            : this.infer(selected, body, request);
+            ? selected.then((served) => this.infer(served, body, request, reply))
+            : this.infer(selected, body, request, reply);
         },
       });
     }
@@ -92,10 +95,28 @@ export class ServingRoutes implements OnModuleInit {
     return result;
   }
 
-  private infer(served: LoadedVersion, body: InferenceRequest, request: FastifyRequest) {
-    const result = this.prediction.infer(served, body);
-    request.served = { version: served, rows: result.outputs[0]?.shape[0] ?? 0 };
-    return result;
+  private infer(
+    served: LoadedVersion,
+    body: InferenceRequest,
+    request: FastifyRequest,
+    reply: FastifyReply,
+  ) {
+    const { binaryTensors } = request;
+    if (served.kind === 'modeldock' && !binaryTensors && !asksForBinary(body)) {
+      const result = this.prediction.infer(served, body);
+      request.served = { version: served, rows: result.outputs[0]?.shape[0] ?? 0 };
+      return result;
+    }
+    return this.prediction.inferTensors(served, body, binaryTensors).then((answer) => {
+      const { response, binaryParts } = answer;
+      request.served = { version: served, rows: response.outputs[0]?.shape[0] ?? 0 };
+      if (binaryParts.length === 0) return response;
+      const { body: bytes, headerLength } = assembleBinaryResponse(response, binaryParts);
+      void reply
+        .header('content-type', 'application/octet-stream')
+        .header(INFERENCE_HEADER_CONTENT_LENGTH, String(headerLength));
+      return bytes;
+    });
   }
 
   /** In-flight gauge and, once the response is out, the answering version's count and latency. */
@@ -116,6 +137,14 @@ export class ServingRoutes implements OnModuleInit {
     const problem = sendProblem(reply, error, this.logger, render);
     this.metrics.countPredictionFailure(protocol, reasonOf(problem));
   }
+}
+
+/** Whether any output is asked for as binary data (the extension), so the tensor path answers. */
+function asksForBinary(body: InferenceRequest): boolean {
+  return (
+    body.parameters?.binary_data_output !== undefined ||
+    (body.outputs?.some((output) => output.parameters?.binary_data !== undefined) ?? false)
+  );
 }
 
 /** `invalid_input`, `not_found`, `payload_too_large`…: a bounded label from the problem type. */

@@ -1,19 +1,23 @@
 import { ApiProperty, ApiPropertyOptional, OmitType } from '@nestjs/swagger';
-import { Transform } from 'class-transformer';
+import { Transform, Type } from 'class-transformer';
 import {
   ArrayMaxSize,
   IsArray,
   IsIn,
+  IsInt,
   IsObject,
   IsOptional,
   IsString,
   Matches,
+  Max,
   MaxLength,
+  Min,
   ValidateIf,
 } from 'class-validator';
 import { NAME_PATTERN, NAME_RULE } from '../../common/names';
 import { PageOf, PaginationQuery } from '../../common/pagination';
 import { MAX_TAGS } from '../../common/tags.validator';
+import { DOWNLOAD_FORMATS, DownloadFormat } from '../artifact-downloads';
 import { VersionStatus } from '../model-version.entity';
 import { VERSION_SORT_PATTERN } from '../registry-queries';
 import { UpdateModelRequest } from './model.dto';
@@ -85,6 +89,52 @@ export class ImportVersionQuery {
   @ArrayMaxSize(MAX_TAGS)
   @Matches(QUERY_TAG_PATTERN, { each: true, message: 'each tag must be key:value' })
   tag?: string[];
+
+  /**
+   * ONNX: the labels of a classifier's probability columns, comma-separated, in column order
+   * (all-integer labels are numbers). v1 then answers `classes`, `probabilities` and labels.
+   */
+  @ApiPropertyOptional({ example: 'setosa,versicolor,virginica' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(100000)
+  classes?: string;
+
+  /** ONNX: the names of the tabular input's columns, comma-separated, so v1 instances may be objects. */
+  @ApiPropertyOptional({ example: 'sepal_length,sepal_width,petal_length,petal_width' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(100000)
+  features?: string;
+
+  /**
+   * ONNX: turn dynamic batching on, running concurrent requests together in batches of at most
+   * this many rows (the graph's first dimension must be open). Off when absent.
+   */
+  @ApiPropertyOptional({ example: 64, minimum: 1, maximum: 65536 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(65536)
+  maxBatchSize?: number;
+
+  /** ONNX, with maxBatchSize: how long the first request of a batch may wait for others (default 500). */
+  @ApiPropertyOptional({ example: 500, minimum: 0, maximum: 1000000 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(1000000)
+  maxQueueDelayMicros?: number;
+}
+
+export class ArtifactQuery {
+  /** `stored` (default): exactly as stored; `onnx`: an ONNX graph (versions trained here are exported). */
+  @ApiPropertyOptional({ enum: DOWNLOAD_FORMATS, example: 'onnx' })
+  @IsOptional()
+  @IsIn(DOWNLOAD_FORMATS)
+  format?: DownloadFormat;
 }
 
 export class VersionListQuery extends PaginationQuery {

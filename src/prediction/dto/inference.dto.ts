@@ -123,7 +123,8 @@ export const INFER_ROUTE_SCHEMA: FastifySchema = {
         minItems: 1,
         items: {
           type: 'object',
-          required: ['name', 'shape', 'datatype', 'data'],
+          // `data` may be absent when the binary tensor data extension carries the elements.
+          required: ['name', 'shape', 'datatype'],
           properties: {
             name: { type: 'string' },
             shape: { type: 'array', items: { type: 'integer', minimum: 0 } },
