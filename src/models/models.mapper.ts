@@ -45,6 +45,7 @@ export function toModelVersionResponse({
     sizeBytes: version.sizeBytes,
     description: version.description,
     tags: version.tags,
+    ...(version.serving ? { serving: version.serving } : {}),
     createdAt: version.createdAt.toISOString(),
   };
 }

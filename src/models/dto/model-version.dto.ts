@@ -161,8 +161,38 @@ export class SchemaFieldResponse {
   @ApiProperty({ example: 'area_m2' })
   name: string;
 
+  /** `number` or `string` for features; for ONNX tensors, the datatype (FP32, INT64, BYTES…). */
   @ApiProperty({ example: 'number' })
   type: string;
+
+  /** ONNX tensors: the shape, -1 for a dimension the graph leaves open. */
+  @ApiPropertyOptional({ type: [Number], example: [-1, 4] })
+  shape?: number[];
+}
+
+export class BatchingResponse {
+  /** The most rows one batch runs. */
+  @ApiProperty({ example: 64 })
+  maxBatchSize: number;
+
+  /** How long a batch's first request waits for others. */
+  @ApiProperty({ example: 500 })
+  maxQueueDelayMicros: number;
+}
+
+/** How an ONNX version is served, as registered. */
+export class ServingOptionsResponse {
+  /** Dynamic batching; absent: off. */
+  @ApiPropertyOptional({ type: BatchingResponse })
+  batching?: BatchingResponse;
+
+  /** A classifier's labels, in probability-column order. */
+  @ApiPropertyOptional({ type: 'array', items: {}, example: ['setosa', 'versicolor', 'virginica'] })
+  classes?: (string | number)[];
+
+  /** The tabular input's column names (v1 instances may be objects keyed by them). */
+  @ApiPropertyOptional({ type: [String], example: ['sepal_length', 'sepal_width'] })
+  features?: string[];
 }
 
 export class DatasetLineageResponse {
@@ -252,6 +282,10 @@ export class ModelVersionResponse {
 
   @ApiProperty({ example: { owner: 'pricing' } })
   tags: Record<string, string>;
+
+  /** ONNX versions: batching, class labels and feature names given at registration. */
+  @ApiPropertyOptional({ type: ServingOptionsResponse })
+  serving?: ServingOptionsResponse;
 
   @ApiProperty({ format: 'date-time', example: '2026-11-24T14:33:34.957Z' })
   createdAt: string;
