@@ -167,10 +167,18 @@ describe('dataset uploads', () => {
       expect(res.body.detail).not.toMatch(/multipart/);
     }
     // A form posted to a route that takes JSON: a 415 too, not a list of "missing" fields.
-    const form = await postForm('/v1/models/house-prices/versions', {
-      file: { content: '{"format":"modeldock/v2"}', filename: 'artifact.json' },
+    const form = await postForm('/v1/training-jobs', {
+      file: { content: '{"dataset":"d","model":"m","target":"y"}', filename: 'job.json' },
     });
     expect(form.status).toBe(415);
     expect(form.body.detail).toMatch(/multipart\/form-data.*is not read here\. Send JSON: curl/);
+  });
+
+  it('reads a form on the model route as an ONNX file, and says how to send a JSON artifact instead', async () => {
+    const form = await postForm('/v1/models/house-prices/versions', {
+      file: { content: '{"format":"modeldock/v2"}', filename: 'artifact.json' },
+    });
+    expect(form.status).toBe(400);
+    expect(form.body.detail).toMatch(/looks like JSON.*Content-Type: application\/json/);
   });
 });

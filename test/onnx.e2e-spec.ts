@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { expectSchema } from './support/open-inference-spec';
@@ -126,6 +127,7 @@ describe('ONNX models', () => {
           { name: 'norm', type: 'FP32', shape: [-1] },
         ],
         sizeBytes: onnxFile('multi_io.onnx').length,
+        checksum: createHash('sha256').update(onnxFile('multi_io.onnx')).digest('hex'),
       });
       const download = await api.request('GET', '/v1/models/multi_io/versions/1/artifact');
       expect(download.headers.get('content-type')).toBe('application/octet-stream');

@@ -14,6 +14,7 @@ import {
 import {
   ApiBody,
   ApiConflictResponse,
+  ApiConsumes,
   ApiCreatedResponse,
   ApiExtraModels,
   ApiNoContentResponse,
@@ -58,13 +59,19 @@ export class ModelVersionsController {
   @Access('write')
   @RoutePolicy('model-upload')
   @ApiOperation({
-    summary: 'Import an externally trained model as the next version',
+    summary:
+      'Register an externally trained model (ONNX, or our JSON artifact) as the next version',
     description:
-      'The body is the artifact as downloaded from `GET …/versions/{version}/artifact` (alias, ' +
-      'description and tags then go in the query string), or `{ "artifact": …, "alias": … }`. ' +
-      'The artifact is checked against the modeldock formats; errors name the bad field. ' +
-      'The model is created when it does not exist.',
+      'An ONNX model: the `.onnx` file as `application/octet-stream` (`curl --data-binary @model.onnx`) ' +
+      'or as the `file` part of a multipart form (`curl -F file=@model.onnx`), up to MODEL_BODY_LIMIT_BYTES. ' +
+      'It is registered once onnxruntime has loaded it; its inputs and outputs (names, datatypes, shapes) ' +
+      'come from the graph. Query: `classes` and `features` (comma-separated) for v1 predictions, ' +
+      '`maxBatchSize` and `maxQueueDelayMicros` to batch concurrent requests. ' +
+      'A JSON artifact: as downloaded from `GET …/versions/{version}/artifact`, or `{ "artifact": …, "alias": … }`; ' +
+      'errors name the bad field. Alias, description and tags go in the query string (in the body for the ' +
+      'wrapped form). The model is created when it does not exist.',
   })
+  @ApiConsumes('application/json', 'application/octet-stream', 'multipart/form-data')
   @ApiExtraModels(ImportVersionRequest)
   @ApiBody({
     schema: {

@@ -46,6 +46,8 @@ export interface NewModelVersion {
   alias: string | null;
   /** How an ONNX version is served; absent for versions that need nothing. */
   serving?: ServingOptions;
+  /** The artifact's sha256 and size when already computed (an upload hashed as it streamed in). */
+  digest?: ArtifactDigest;
 }
 
 export interface ModelSummary {
@@ -316,7 +318,7 @@ export class ModelsService {
     const versionId = randomUUID();
     const content = Buffer.from(input.artifact);
     await this.artifacts.put(versionId, content);
-    const digest = ModelArtifactsService.digest(content);
+    const digest = input.digest ?? ModelArtifactsService.digest(content);
     let version: ModelVersion;
     try {
       version = await this.transactions.run(async (manager) => {

@@ -73,6 +73,7 @@ export class OnnxImportsService {
       tags: options.tags ?? {},
       alias: options.alias ?? null,
       serving: servingOptions(options, signature),
+      digest: { checksum: upload.sha256, sizeBytes: upload.sizeBytes },
     });
   }
 }

@@ -71,6 +71,13 @@ const ONNX_TYPE_NAMES: Record<number, string> = {
  * runtime, a graph without inputs or with tensors of a type the protocol cannot carry.
  */
 export function inspectOnnx(bytes: Uint8Array): OnnxModelInfo {
+  const first = bytes.find((byte) => byte > 32);
+  if (first === 0x7b) {
+    throw new OnnxModelError(
+      "The file is not an ONNX model: it looks like JSON. A ModelDock JSON artifact is registered with Content-Type: application/json (curl -H 'Content-Type: application/json' --data-binary @model.json).",
+      400,
+    );
+  }
   let model: onnx.ModelProto;
   try {
     model = onnx.ModelProto.decode(bytes);

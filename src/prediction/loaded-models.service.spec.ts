@@ -79,7 +79,10 @@ function setUp(cacheSize = 10) {
     setLoadedVersions: () => {},
     countModelLoad: () => {},
   } as unknown as MetricsService;
-  const config = { prediction: { predictorCacheSize: cacheSize } } as AppConfig;
+  const config = {
+    prediction: { predictorCacheSize: cacheSize, predictorCacheBytes: 1024 ** 3 },
+    onnx: { intraOpThreads: 1 },
+  } as AppConfig;
   const loaded = new LoadedModelsService(
     registry as unknown as ServingVersionsService,
     metrics,

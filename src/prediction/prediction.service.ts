@@ -147,14 +147,20 @@ export class PredictionService {
     } else {
       // Binary inputs become the JSON form the tabular decoder reads (null still means missing).
       const inputs = binary
-        ? takeBinaryInputs(request.inputs, binary).map((tensor) => ({ ...tensor, data: jsonData(tensor) }))
+        ? takeBinaryInputs(request.inputs, binary).map((tensor) => ({
+            ...tensor,
+            data: jsonData(tensor),
+          }))
         : request.inputs;
       outputs = this.infer(served, { ...request, inputs }).outputs.map(asTensor);
     }
     const parts: Buffer[] = [];
     const encoded = outputs.map((tensor, i) => {
       const asked = request.outputs?.[i]?.parameters;
-      const { output, bytes } = encodeOutput(tensor, wantsBinary(request.parameters, asked, tensor.name));
+      const { output, bytes } = encodeOutput(
+        tensor,
+        wantsBinary(request.parameters, asked, tensor.name),
+      );
       if (bytes) parts.push(bytes);
       return output;
     });

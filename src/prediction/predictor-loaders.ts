@@ -7,8 +7,7 @@ import { OnnxSession, OnnxSessionSettings } from '../onnx/onnx-session';
 
 /** What serving holds of a loaded version, by kind. */
 export type Servable =
-  | { kind: 'modeldock'; predictor: Predictor }
-  | { kind: 'onnx'; onnx: OnnxServable };
+  { kind: 'modeldock'; predictor: Predictor } | { kind: 'onnx'; onnx: OnnxServable };
 
 /** What loading needs besides the version: the runtime's settings and where batching reports. */
 export interface LoadContext {
@@ -37,7 +36,11 @@ const loadOnnx: Loader = async (content, version, context) => {
   const batching = version.serving?.batching ?? null;
   return {
     kind: 'onnx',
-    onnx: new OnnxServable(session, batching, batching ? context.batchObserver(version) : undefined),
+    onnx: new OnnxServable(
+      session,
+      batching,
+      batching ? context.batchObserver(version) : undefined,
+    ),
   };
 };
 

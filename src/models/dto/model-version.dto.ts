@@ -92,16 +92,21 @@ export class ImportVersionQuery {
 
   /**
    * ONNX: the labels of a classifier's probability columns, comma-separated, in column order
-   * (all-integer labels are numbers). v1 then answers `classes`, `probabilities` and labels.
+   * (all-integer labels are numbers), e.g. `setosa,versicolor,virginica`. v1 then answers
+   * `classes`, `probabilities` and labels.
    */
-  @ApiPropertyOptional({ example: 'setosa,versicolor,virginica' })
+  // No examples on these four: Swagger's "try it out" would send them with the JSON example.
+  @ApiPropertyOptional()
   @IsOptional()
   @IsString()
   @MaxLength(100000)
   classes?: string;
 
-  /** ONNX: the names of the tabular input's columns, comma-separated, so v1 instances may be objects. */
-  @ApiPropertyOptional({ example: 'sepal_length,sepal_width,petal_length,petal_width' })
+  /**
+   * ONNX: the names of the tabular input's columns, comma-separated, so v1 instances may be
+   * objects, e.g. `sepal_length,sepal_width,petal_length,petal_width`.
+   */
+  @ApiPropertyOptional()
   @IsOptional()
   @IsString()
   @MaxLength(100000)
@@ -111,7 +116,7 @@ export class ImportVersionQuery {
    * ONNX: turn dynamic batching on, running concurrent requests together in batches of at most
    * this many rows (the graph's first dimension must be open). Off when absent.
    */
-  @ApiPropertyOptional({ example: 64, minimum: 1, maximum: 65536 })
+  @ApiPropertyOptional({ minimum: 1, maximum: 65536 })
   @IsOptional()
   @Type(() => Number)
   @IsInt()
@@ -120,7 +125,7 @@ export class ImportVersionQuery {
   maxBatchSize?: number;
 
   /** ONNX, with maxBatchSize: how long the first request of a batch may wait for others (default 500). */
-  @ApiPropertyOptional({ example: 500, minimum: 0, maximum: 1000000 })
+  @ApiPropertyOptional({ minimum: 0, maximum: 1000000 })
   @IsOptional()
   @Type(() => Number)
   @IsInt()
