@@ -384,7 +384,12 @@ describe('ONNX models', () => {
       const instances = Array.from({ length: 5 }, (_, i) => rows.slice(i * 4, i * 4 + 4));
       const res = await api.request('POST', '/v1/models/iris-gbc/predict', { instances });
       expect(res.status).toBe(200);
-      expect(res.body.predictions).toEqual(reference.outputs.label.data);
+      // scikit-learn's labels 0, 1, 2 are the columns the classes name.
+      expect(res.body.predictions).toEqual(
+        (reference.outputs.label.data as number[]).map(
+          (label) => ['setosa', 'versicolor', 'virginica'][label],
+        ),
+      );
       expect(res.body.classes).toEqual(['setosa', 'versicolor', 'virginica']);
       expectClose(res.body.probabilities.flat(), reference.outputs.probabilities.data, 1e-5);
     });

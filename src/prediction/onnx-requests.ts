@@ -93,10 +93,11 @@ function asInstancesError(error: unknown): unknown {
 }
 
 /**
- * The graph's outputs → v1's answer. `predictions` are the first output's values, one per row (an
- * array per row when it has several). With class labels given at registration, `probabilities` are
- * the rows of the first float output with one column per class, and when that output is also the
- * first, each prediction is the label of its largest probability.
+ * The graph's outputs → v1's answer. With class labels given at registration, `probabilities` are
+ * the rows of the first float output with one column per class, and each prediction is the label of
+ * its largest probability (the first, on a tie), whatever label tensor the graph also returns.
+ * Otherwise `predictions` are the first output's values, one per row (an array per row when it has
+ * several).
  */
 export function tabularOutputs(served: LoadedOnnxVersion, outputs: Tensor[]): TabularOutputs {
   const [first] = outputs;
@@ -110,15 +111,12 @@ export function tabularOutputs(served: LoadedOnnxVersion, outputs: Tensor[]): Ta
           output.shape[1] === classes.length,
       )
     : undefined;
-  const probabilities = probabilityOutput && perRow(probabilityOutput, rows);
-  if (classes && probabilities && probabilityOutput === first) {
-    const predictions = (probabilities as number[][]).map((row) => classes[argmax(row)]);
-    return { predictions, probabilities: probabilities as number[][], classes };
+  if (classes && probabilityOutput) {
+    const probabilities = perRow(probabilityOutput, rows) as number[][];
+    const predictions = probabilities.map((row) => classes[argmax(row)]);
+    return { predictions, probabilities, classes };
   }
-  const predictions = perRow(first, rows).map((row) => (row.length === 1 ? row[0] : row));
-  return probabilities
-    ? { predictions, probabilities: probabilities as number[][], classes }
-    : { predictions };
+  return { predictions: perRow(first, rows).map((row) => (row.length === 1 ? row[0] : row)) };
 }
 
 /** A tensor's JSON values split into its first dimension's rows. */
