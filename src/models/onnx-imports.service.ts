@@ -46,7 +46,7 @@ export class OnnxImportsService {
     assertName(name, 'model');
     if (options.alias !== undefined) assertName(options.alias, 'alias');
     const bytes = await readFile(upload.path);
-    const signature = await loadable(bytes, this.config);
+    const { signature, metadata } = await loadable(bytes, this.config);
     return this.models.registerVersion({
       model: name,
       algorithm: 'onnx',
@@ -72,7 +72,7 @@ export class OnnxImportsService {
       description: options.description ?? null,
       tags: options.tags ?? {},
       alias: options.alias ?? null,
-      serving: servingOptions(options, signature),
+      serving: servingOptions({ ...exportedOptions(metadata), ...options }, signature),
       digest: { checksum: upload.sha256, sizeBytes: upload.sizeBytes },
     });
   }
@@ -82,7 +82,7 @@ export class OnnxImportsService {
 async function loadable(
   bytes: Buffer,
   config: AppConfig,
-): Promise<OnnxSignature & { irVersion: number }> {
+): Promise<{ signature: OnnxSignature & { irVersion: number }; metadata: Record<string, string> }> {
   let session: OnnxSession;
   try {
     session = await OnnxSession.load(bytes, config.onnx);
@@ -96,12 +96,35 @@ async function loadable(
           { field: 'body', message: 'cannot be run here' },
         ]);
   }
-  const { signature, irVersion } = {
-    signature: session.signature,
-    irVersion: session.info.irVersion,
-  };
+  const { signature, irVersion, metadata } = session.info;
   await session.release();
-  return { ...signature, irVersion };
+  return { signature: { ...signature, irVersion }, metadata };
+}
+
+/**
+ * A graph exported by ModelDock names its features and classes in its metadata: imported back, it
+ * takes v1 objects and answers labels without being told again.
+ */
+function exportedOptions(metadata: Record<string, string>): OnnxImportOptions {
+  try {
+    const options: OnnxImportOptions = {};
+    if (metadata['modeldock.input_layout'] === 'matrix' && metadata['modeldock.inputs']) {
+      const inputs = JSON.parse(metadata['modeldock.inputs']) as { name: string }[];
+      options.features = inputs.map((input) => input.name).join(',');
+    }
+    if (metadata['modeldock.classes']) {
+      const classes = (JSON.parse(metadata['modeldock.classes']) as unknown[]).map(String);
+      // Labels that a comma-separated list cannot carry are left for the uploader to give.
+      if (
+        classes.every((label) => label !== '' && label === label.trim() && !label.includes(','))
+      ) {
+        options.classes = classes.join(',');
+      }
+    }
+    return options;
+  } catch {
+    return {}; // notes that do not parse are ignored: the graph itself is what serves
+  }
 }
 
 /** The upload's serving options, checked against the graph they are for. */

@@ -24,6 +24,8 @@ export interface OnnxModelInfo {
   opsets: { domain: string; version: number }[];
   producer: string | null;
   signature: OnnxSignature;
+  /** The model's metadata_props (the exporter's notes: ModelDock's exports write `modeldock.*`). */
+  metadata: Record<string, string>;
 }
 
 /** Why a file cannot be registered: 400 when it is not a (whole) ONNX model, 422 when it is one we cannot run. */
@@ -121,7 +123,10 @@ export function inspectOnnx(bytes: Uint8Array): OnnxModelInfo {
       400,
     );
   }
-  return { irVersion, opsets, producer: model.producerName || null, signature };
+  const metadata = Object.fromEntries(
+    (model.metadataProps ?? []).map((prop) => [prop.key ?? '', prop.value ?? '']),
+  );
+  return { irVersion, opsets, producer: model.producerName || null, signature, metadata };
 }
 
 function signatureOf(graph: onnx.IGraphProto): OnnxSignature {
