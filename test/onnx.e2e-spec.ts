@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { housingArtifact, housingInstances, housingReference } from './support/fixtures';
 import { expectSchema } from './support/open-inference-spec';
 import { makeDataDir, removeDataDir, startApp, TestApp, waitForJob } from './support/test-app';
 
@@ -345,6 +346,42 @@ describe('ONNX models', () => {
         shape: [2],
         data: [1, -1],
       });
+    });
+
+    it('serves versions trained here with binary tensors too', async () => {
+      expect(
+        (await api.request('POST', '/v1/models/house/versions', { artifact: housingArtifact(1) }))
+          .status,
+      ).toBe(201);
+      const rows = housingInstances().slice(0, 2);
+      const json = await infer('/v2/models/house/infer', {
+        inputs: [{ name: 'input-0', datatype: 'FP64', shape: [2, 3], data: rows }],
+      });
+      const input = Buffer.from(Float64Array.from(rows.flat()).buffer);
+      const { body, headers } = binaryRequest(
+        {
+          inputs: [
+            {
+              name: 'input-0',
+              datatype: 'FP64',
+              shape: [2, 3],
+              parameters: { binary_data_size: 48 },
+            },
+          ],
+          outputs: [{ name: 'predict', parameters: { binary_data: true } }],
+        },
+        [input],
+      );
+      const response = await rawPost('/v2/models/house/infer', body, headers);
+      expect(response.status).toBe(200);
+      const { header, parts } = readBinaryResponse(
+        Buffer.from(await response.arrayBuffer()),
+        Number(response.headers.get('inference-header-content-length')),
+      );
+      expect(header.outputs[0]).toMatchObject({ name: 'predict', datatype: 'FP64', shape: [2] });
+      const predictions = new Float64Array(new Uint8Array(parts.predict).buffer);
+      expect(Array.from(predictions)).toEqual(json.body.outputs[0].data);
+      expectClose(Array.from(predictions), housingReference.predictions.slice(0, 2), 1e-9);
     });
 
     it('refuses binary sizes that do not add up, naming what was declared and what came', async () => {
