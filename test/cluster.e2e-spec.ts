@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
 import { lineDataset, wideDataset } from './support/fixtures';
 import { requestJson, ServiceProcess, spawnService, SpawnOptions } from './support/service-process';
 import { makeDataDir, removeDataDir } from './support/test-app';
@@ -213,6 +215,29 @@ describeCluster('two API processes and two workers on PostgreSQL and Redis', () 
     }
     expect(version).toBe(7);
     expect(Date.now() - movedAt).toBeLessThan(1000);
+  });
+
+  it('serves an ONNX model registered through one API from the other', async () => {
+    const file = readFileSync(path.join(__dirname, 'fixtures', 'onnx', 'mlp.onnx'));
+    const registered = await requestJson(
+      apis[0].baseUrl,
+      'POST',
+      '/v1/models/onnx-fleet/versions?maxBatchSize=8',
+      file,
+      { headers: { 'content-type': 'application/octet-stream' } },
+    );
+    expect(registered.status).toBe(201);
+    const reference = JSON.parse(
+      readFileSync(path.join(__dirname, 'fixtures', 'onnx', 'reference.json'), 'utf8'),
+    )['mlp.onnx'];
+    const res = await call(apis[1], 'POST', '/v2/models/onnx-fleet/infer', {
+      inputs: [{ name: 'x', ...reference.inputs.x }],
+    });
+    expect(res.status).toBe(200);
+    const expected = reference.outputs.probabilities.data as number[];
+    (res.body.outputs[0].data as number[]).forEach((value, i) =>
+      expect(value).toBeCloseTo(expected[i], 5),
+    );
   });
 
   it('refuses a key revoked on one API at the other within a second', async () => {

@@ -2,6 +2,8 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { housingArtifact, housingInstances, housingReference } from './support/fixtures';
+import { DataSource } from 'typeorm';
+import { OBJECT_STORAGE, ObjectStorage } from '../src/storage/object-storage';
 import { expectSchema } from './support/open-inference-spec';
 import { makeDataDir, removeDataDir, startApp, TestApp, waitForJob } from './support/test-app';
 
@@ -680,21 +682,43 @@ describe('ONNX models', () => {
 
   describe('lifetime', () => {
     it('serves ONNX versions after a restart, and on another replica of the same database', async () => {
-      const second = await startApp(dataDir);
-      try {
-        const reference = REFERENCE['mlp.onnx'];
-        const res = await second.request('POST', '/v2/models/mlp/infer', {
+      const reference = REFERENCE['mlp.onnx'];
+      const expectServed = async (app: TestApp) => {
+        const res = await app.request('POST', '/v2/models/mlp/infer', {
           inputs: jsonInputs(reference),
         });
         expect(res.status).toBe(200);
-        expectClose(
-          res.body.outputs[0].data,
-          reference.outputs.probabilities.data,
-          reference.tolerance,
-        );
+        expectClose(res.body.outputs[0].data, reference.outputs.probabilities.data, 1e-5);
+      };
+      await api.close();
+      api = await startApp(dataDir);
+      await expectServed(api);
+      const replica = await startApp(dataDir);
+      try {
+        await expectServed(replica);
       } finally {
-        await second.close();
+        await replica.close();
       }
+    });
+
+    it('says a version whose artifact no longer loads is not ready (503), and refuses its requests with why', async () => {
+      expect((await register('broken', 'mlp.onnx')).status).toBe(201);
+      const [row] = await api.app
+        .get(DataSource)
+        .query(
+          "SELECT v.id AS id FROM model_versions v JOIN registered_models m ON m.id = v.model_id WHERE m.name = 'broken'",
+        );
+      await api.app
+        .get<ObjectStorage>(OBJECT_STORAGE)
+        .put(`artifacts/${row.id}`, Buffer.from('garbage'));
+      const ready = await api.request('GET', '/v2/models/broken/ready');
+      expect(ready.status).toBe(503);
+      expect(ready.body).toEqual({ name: 'broken', ready: false });
+      const res = await infer('/v2/models/broken/infer', {
+        inputs: jsonInputs(REFERENCE['mlp.onnx']),
+      });
+      expect(res.status).toBe(503);
+      expect(res.body.error).toMatch(/Version 1 of broken could not be loaded for serving: .*not/);
     });
 
     it('keeps the event loop free while a heavy inference runs', async () => {

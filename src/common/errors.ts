@@ -36,6 +36,12 @@ export class PayloadTooLargeError extends AppError {
   readonly title = 'Payload too large';
 }
 
+/** A stored model version that cannot be loaded for serving (its artifact, or the runtime, failed). */
+export class ModelUnavailableError extends AppError {
+  readonly status = 503;
+  readonly title = 'Model unavailable';
+}
+
 export class NotFoundError extends AppError {
   readonly status = 404;
   readonly title = 'Not found';

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { LRUCache } from 'lru-cache';
-import { AppError } from '../common/errors';
+import { AppError, ModelUnavailableError } from '../common/errors';
 import { appConfig, AppConfig } from '../config/app.config';
 import { MetricsService, ServingSeries } from '../metrics/metrics.service';
 import type { Predictor } from '../ml';
@@ -178,7 +178,12 @@ export class LoadedModelsService {
       return loaded;
     } catch (error) {
       this.metrics.countModelLoad('failure');
-      throw error;
+      if (error instanceof AppError) throw error;
+      const reason = error instanceof Error ? error.message : String(error);
+      this.logger.error(`Loading ${serving.model} v${serving.version} failed: ${reason}`);
+      throw new ModelUnavailableError(
+        `Version ${serving.version} of ${serving.model} could not be loaded for serving: ${reason}`,
+      );
     }
   }
 

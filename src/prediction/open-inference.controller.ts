@@ -11,6 +11,8 @@ import type { FastifyReply } from 'fastify';
 import { RoutePolicy } from '../common/route-policy';
 import { SERVICE_NAME, SERVICE_VERSION } from '../common/service-info';
 import { ReadinessService } from '../health/readiness.service';
+import { ModelUnavailableError } from '../common/errors';
+import type { VersionSelector } from '../models/serving-versions.service';
 import { parseVersion } from '../models/version-number';
 import {
   InferenceErrorBody,
@@ -98,9 +100,11 @@ export class OpenInferenceController {
     summary: 'Model ready: the version served by default is loaded (this loads it if needed)',
   })
   @ApiOkResponse({ type: ModelReadyBody })
-  async modelReady(@Param('name') name: string): Promise<ModelReadyBody> {
-    await this.prediction.select(name, {});
-    return { name, ready: true };
+  async modelReady(
+    @Param('name') name: string,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<ModelReadyBody> {
+    return this.modelReadiness(name, {}, reply);
   }
 
   @Get('models/:name/versions/:version/ready')
@@ -110,8 +114,24 @@ export class OpenInferenceController {
   async versionReady(
     @Param('name') name: string,
     @Param('version') version: string,
+    @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<ModelReadyBody> {
-    await this.prediction.select(name, { version: parseVersion(version, 'version') });
-    return { name, ready: true };
+    return this.modelReadiness(name, { version: parseVersion(version, 'version') }, reply);
+  }
+
+  /** Ready once loaded; a version that fails to load is `ready: false` with a 503, not an error. */
+  private async modelReadiness(
+    name: string,
+    selector: VersionSelector,
+    reply: FastifyReply,
+  ): Promise<ModelReadyBody> {
+    try {
+      await this.prediction.select(name, selector);
+      return { name, ready: true };
+    } catch (error) {
+      if (!(error instanceof ModelUnavailableError)) throw error;
+      reply.status(503);
+      return { name, ready: false };
+    }
   }
 }
