@@ -5,14 +5,14 @@ import type { OnnxSession } from './onnx-session';
 
 /**
  * A loaded ONNX version as serving uses it: inference straight on the session, or through a
- * dynamic batcher when the version has batching on. Unloading waits for inferences in flight,
- * so a session is never released under a running request.
+ * dynamic batcher when the version has batching on. Unloading releases the session only once the
+ * inferences in flight on it are done, so a running request never loses its session.
  */
 export class OnnxServable {
   private readonly batcher: DynamicBatcher | null;
   private readonly allOutputs: string[];
   private inFlight = 0;
-  private retired: (() => void) | null = null;
+  private retiring: { done: Promise<void>; release: () => void } | null = null;
 
   constructor(
     private readonly session: OnnxSession,
@@ -43,20 +43,29 @@ export class OnnxServable {
     this.inFlight++;
     try {
       // An empty batch has nothing to join; it runs on its own.
-      if (!this.batcher || inputs[0].shape[0] === 0)
+      if (!this.batcher || inputs[0].shape[0] === 0) {
         return await this.session.run(inputs, outputNames);
+      }
       const outputs = await this.batcher.submit(inputs, inputs[0].shape[0]);
       return outputNames.map((name) => outputs[this.allOutputs.indexOf(name)]);
     } finally {
-      if (--this.inFlight === 0) this.retired?.();
+      if (--this.inFlight === 0) this.retiring?.release();
     }
   }
 
-  /** Releases the session once the inferences in flight are done; call once, when unloaded. */
-  async retire(): Promise<void> {
-    if (this.inFlight > 0) await new Promise<void>((resolve) => (this.retired = resolve));
-    await this.batcher?.close();
-    await this.session.release();
+  /** Releases the session once the inferences in flight are done; call when it is unloaded. */
+  retire(): Promise<void> {
+    if (!this.retiring) {
+      let release!: () => void;
+      const idle = new Promise<void>((resolve) => (release = resolve));
+      const done = idle.then(async () => {
+        await this.batcher?.close();
+        await this.session.release();
+      });
+      this.retiring = { done, release };
+      if (this.inFlight === 0) release();
+    }
+    return this.retiring.done;
   }
 }
 
