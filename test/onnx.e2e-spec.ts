@@ -257,6 +257,9 @@ describe('ONNX models', () => {
       ]);
       const scores = float32s(parts.scores);
       const boxes = float32s(parts.boxes);
+      const metrics = await api.request('GET', '/metrics');
+      const loadedBytes = /^modeldock_loaded_model_bytes (\d+)$/m.exec(metrics.text);
+      expect(Number(loadedBytes?.[1])).toBeGreaterThanOrEqual(onnxFile('fr_detect.onnx').length);
       const faces = Array.from({ length: 4420 }, (_, anchor) => anchor)
         .sort((a, b) => scores[b * 2 + 1] - scores[a * 2 + 1])
         .slice(0, 5);

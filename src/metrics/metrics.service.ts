@@ -121,6 +121,12 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  private readonly loadedBytes = new Gauge({
+    name: 'modeldock_loaded_model_bytes',
+    help: 'Artifact bytes of the versions held in memory (PREDICTOR_CACHE_BYTES bounds it).',
+    registers: [this.registry],
+  });
+
   private readonly modelLoads = new Counter({
     name: 'modeldock_model_loads_total',
     help: 'Loads of a model version into memory (artifact read and compiled), by outcome.',
@@ -252,8 +258,9 @@ export class MetricsService {
     this.modelLoads.inc({ outcome });
   }
 
-  setLoadedVersions(count: number): void {
+  setLoadedVersions(count: number, bytes: number): void {
     this.loadedVersions.set(count);
+    this.loadedBytes.set(bytes);
   }
 
   /**

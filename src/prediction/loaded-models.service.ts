@@ -92,7 +92,8 @@ export class LoadedModelsService {
       maxSize: config.prediction.predictorCacheBytes,
       sizeCalculation: (loaded) => Math.max(1, loaded.sizeBytes),
       dispose: (loaded) => this.forget(loaded),
-      disposeAfter: () => this.metrics.setLoadedVersions(this.versions.size),
+      disposeAfter: () =>
+        this.metrics.setLoadedVersions(this.versions.size, this.versions.calculatedSize),
     });
     this.context = {
       onnx: config.onnx,
@@ -172,7 +173,7 @@ export class LoadedModelsService {
             }
           : { ...base, kind: 'onnx', onnx: servable.onnx, options: serving.serving ?? {} };
       this.versions.set(key, loaded);
-      this.metrics.setLoadedVersions(this.versions.size);
+      this.metrics.setLoadedVersions(this.versions.size, this.versions.calculatedSize);
       this.metrics.countModelLoad('success');
       this.logger.log(`Loaded ${serving.model} v${serving.version} for serving`);
       return loaded;
