@@ -746,14 +746,14 @@ describe('ONNX models', () => {
       const heavy = rawPost('/v2/models/ocr/infer', request.body, request.headers).then(
         async (response) => ({ status: response.status, body: (await response.json()) as any }),
       );
-      const started = Date.now();
+      // Cheap requests, one after the other, for as long as the inference runs.
       let cheapAnswers = 0;
       let done = false;
       void heavy.then(() => (done = true));
-      while (!done && cheapAnswers < 50) {
+      while (!done) {
         const live = await api.request('GET', '/health/live');
         expect(live.status).toBe(200);
-        cheapAnswers++;
+        if (!done) cheapAnswers++;
       }
       const res = await heavy;
       expect(res.status).toBe(200);
@@ -762,9 +762,8 @@ describe('ONNX models', () => {
         REFERENCE['ch_ppocr_mobile_v2.0_cls_infer.onnx'].outputs['softmax_0.tmp_0'].data,
         1e-4,
       );
-      // Probes were answered while the inference ran: more than one means it did not hold the loop.
-      expect(cheapAnswers).toBeGreaterThan(1);
-      void started;
+      // Answered while the inference ran: had it held the event loop, none would have been.
+      expect(cheapAnswers).toBeGreaterThanOrEqual(10);
     });
   });
 });

@@ -1,43 +1,28 @@
-import * as ort from 'onnxruntime-node';
+import { Piscina } from 'piscina';
+import { threadFile } from '../common/thread-file';
 import { Datatype, elementCount, Tensor, TensorData } from '../tensors/datatypes';
 import { inspectOnnx, OnnxModelError, OnnxModelInfo, OnnxSignature } from './model-inspection';
+import type { SessionTask, SessionThreadData } from './session.thread';
 
 /** How onnxruntime runs a session. */
 export interface OnnxSessionSettings {
   /**
-   * Threads one inference may use. 1 leaves the other core to the event loop on a two-core
-   * machine; more makes one large inference faster and every concurrent request slower.
+   * onnxruntime's threads for one inference. Each session also has a thread of its own that calls
+   * the runtime, so with 1 an inference takes one core and the event loop keeps the other on a
+   * two-core machine; more makes one large inference faster and concurrent requests slower.
    */
   intraOpThreads: number;
 }
 
-const ORT_TYPES: Record<Datatype, ort.Tensor.Type> = {
-  BOOL: 'bool',
-  UINT8: 'uint8',
-  UINT16: 'uint16',
-  UINT32: 'uint32',
-  UINT64: 'uint64',
-  INT8: 'int8',
-  INT16: 'int16',
-  INT32: 'int32',
-  INT64: 'int64',
-  FP16: 'float16',
-  FP32: 'float32',
-  FP64: 'float64',
-  BYTES: 'string',
-};
-const DATATYPES_OF = Object.fromEntries(
-  Object.entries(ORT_TYPES).map(([datatype, type]) => [type, datatype as Datatype]),
-) as Record<string, Datatype>;
-
 /**
- * An ONNX model loaded into onnxruntime-node: its signature, and inference on the runtime's own
- * threads (`run` never blocks the event loop). Made only by `load`, which refuses a file the
- * runtime cannot run with a message that says why.
+ * An ONNX model loaded into onnxruntime-node in a thread of its own: its signature, and inference
+ * that never blocks the event loop (onnxruntime-node runs a session synchronously on the calling
+ * thread, so the session lives in `session.thread.ts`). Made only by `load`, which refuses a file
+ * the runtime cannot run with a message that says why.
  */
 export class OnnxSession {
   private constructor(
-    private readonly session: ort.InferenceSession,
+    private readonly thread: Piscina<SessionTask, Tensor[]>,
     readonly info: OnnxModelInfo,
   ) {}
 
@@ -47,30 +32,27 @@ export class OnnxSession {
 
   static async load(bytes: Uint8Array, settings: OnnxSessionSettings): Promise<OnnxSession> {
     const info = inspectOnnx(bytes);
-    let session: ort.InferenceSession;
+    const workerData: SessionThreadData = { model: bytes, intraOpThreads: settings.intraOpThreads };
+    const thread = new Piscina<SessionTask, Tensor[]>({
+      ...threadFile(__dirname, 'session.thread'),
+      minThreads: 1,
+      maxThreads: 1,
+      idleTimeout: Number.POSITIVE_INFINITY,
+      workerData,
+    });
     try {
-      session = await ort.InferenceSession.create(bytes, {
-        intraOpNumThreads: settings.intraOpThreads,
-        interOpNumThreads: 1,
-        executionMode: 'sequential',
-        graphOptimizationLevel: 'all',
-        // Warnings go to stderr unstructured; load errors reach the caller as exceptions.
-        logSeverityLevel: 3,
-      });
+      await thread.run({ inputs: [], outputs: [] });
     } catch (error) {
+      await thread.destroy();
       throw runtimeRefusal(error);
     }
-    return new OnnxSession(session, info);
+    return new OnnxSession(thread, info);
   }
 
   /** Runs the graph on inputs already checked against the signature; returns the outputs asked for. */
-  async run(inputs: readonly Tensor[], outputNames: readonly string[]): Promise<Tensor[]> {
-    const feeds: Record<string, ort.Tensor> = {};
-    for (const { name, datatype, shape, data } of inputs) {
-      feeds[name] = new ort.Tensor(ORT_TYPES[datatype], data as ort.Tensor.DataType, shape);
-    }
-    const results = await this.session.run(feeds, outputNames as string[]);
-    return outputNames.map((name) => fromOrt(name, results[name]));
+  run(inputs: readonly Tensor[], outputNames: readonly string[]): Promise<Tensor[]> {
+    // Copied to the thread, not transferred: the caller's tensors stay usable.
+    return this.thread.run({ inputs: inputs as Tensor[], outputs: outputNames as string[] });
   }
 
   /**
@@ -94,15 +76,8 @@ export class OnnxSession {
   }
 
   release(): Promise<void> {
-    return this.session.release();
+    return this.thread.destroy();
   }
-}
-
-function fromOrt(name: string, tensor: ort.Tensor): Tensor {
-  const datatype = DATATYPES_OF[tensor.type];
-  if (!datatype)
-    throw new Error(`output ${name} has type ${tensor.type}, which has no protocol datatype`);
-  return { name, datatype, shape: [...tensor.dims], data: tensor.data as TensorData };
 }
 
 export function zeros(datatype: Datatype, count: number): TensorData {

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
-import * as path from 'node:path';
 import { MessageChannel, MessagePort } from 'node:worker_threads';
 import { Piscina } from 'piscina';
+import { threadFile } from '../common/thread-file';
 import { appConfig, AppConfig } from '../config/app.config';
 import { DatasetsService } from '../datasets/datasets.service';
 import { Algorithm, Hyperparameters, TrainingProgress, TrainingResult } from '../ml';
@@ -17,15 +17,6 @@ export type RunEnd = 'succeeded' | 'failed' | 'cancelled' | 'handed-back' | 'los
 /** Why a run is aborted: a user's cancel, or this process stopping (the job goes back). */
 export const CANCELLED = 'cancelled';
 export const SHUTDOWN = 'shutdown';
-
-/** Compiled code runs training.thread.js; under ts-jest/ts-node the .ts file needs a loader. */
-function threadOptions(): { filename: string; execArgv?: string[] } {
-  const compiled = path.extname(__filename) === '.js';
-  const filename = path.join(__dirname, `training.thread${compiled ? '.js' : '.ts'}`);
-  return compiled
-    ? { filename }
-    : { filename, execArgv: ['--require', 'ts-node/register/transpile-only'] };
-}
 
 /**
  * Runs one claimed training job in a training thread (a piscina pool of `TRAINING_CONCURRENCY`),
@@ -45,7 +36,7 @@ export class ThreadExecutor implements OnApplicationShutdown {
     @Inject(appConfig.KEY) private readonly config: AppConfig,
   ) {
     this.pool = new Piscina({
-      ...threadOptions(),
+      ...threadFile(__dirname, 'training.thread'),
       minThreads: 0,
       maxThreads: config.training.concurrency,
       idleTimeout: 60_000,
