@@ -1,8 +1,9 @@
-import { Piscina } from 'piscina';
+import { Worker } from 'node:worker_threads';
 import { threadFile } from '../common/thread-file';
 import { Datatype, elementCount, Tensor, TensorData } from '../tensors/datatypes';
 import { inspectOnnx, OnnxModelError, OnnxModelInfo, OnnxSignature } from './model-inspection';
-import type { SessionTask, SessionThreadData } from './session.thread';
+import { createOrtSession, OrtSession, runOrtSession } from './ort-session';
+import type { SessionReply, SessionRequest, SessionThreadData } from './session.thread';
 
 /** How onnxruntime runs a session. */
 export interface OnnxSessionSettings {
@@ -14,17 +15,47 @@ export interface OnnxSessionSettings {
   intraOpThreads: number;
 }
 
+/** An inference expected to cost less than this runs on the event loop: the hop to a thread costs more. */
+const INLINE_BUDGET_MICROS = 200;
+/** Only graphs this small get a second session on the event loop (creating it holds the loop once). */
+const INLINE_MAX_MODEL_BYTES = 1024 * 1024;
+
+interface Pending {
+  resolve: (reply: { outputs: Tensor[]; micros: number }) => void;
+  reject: (error: Error) => void;
+}
+
 /**
- * An ONNX model loaded into onnxruntime-node in a thread of its own: its signature, and inference
- * that never blocks the event loop (onnxruntime-node runs a session synchronously on the calling
- * thread, so the session lives in `session.thread.ts`). Made only by `load`, which refuses a file
- * the runtime cannot run with a message that says why.
+ * An ONNX model loaded into onnxruntime-node: its signature, and inference that does not hold the
+ * event loop. onnxruntime-node runs a session synchronously on the thread that calls it, so the
+ * session lives in a thread of its own (session.thread.ts). A graph so cheap that the hop to that
+ * thread would cost more than the inference (a warm-up under INLINE_BUDGET_MICROS, a file under
+ * 1 MiB) also gets a session on the event loop, used for requests whose estimated cost stays within
+ * the budget. Made only by `load`, which refuses a file the runtime cannot run, saying why.
  */
 export class OnnxSession {
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 0;
+  private failure: Error | null = null;
+  private inline: { session: OrtSession; microsPerRow: number } | null = null;
+
   private constructor(
-    private readonly thread: Piscina<SessionTask, Tensor[]>,
+    private readonly thread: Worker,
     readonly info: OnnxModelInfo,
-  ) {}
+    private model: Uint8Array | null,
+  ) {
+    thread.on('message', (reply: SessionReply) => {
+      const waiting = this.pending.get(reply.id);
+      if (!waiting) return;
+      this.pending.delete(reply.id);
+      if ('error' in reply) waiting.reject(new Error(reply.error));
+      else waiting.resolve(reply);
+    });
+    thread.on('error', (error) => this.fail(error));
+    thread.on('exit', (code) => this.fail(new Error(`the session's thread exited (code ${code})`)));
+    // An idle session does not keep the process alive; the HTTP server does.
+    thread.unref();
+  }
 
   get signature(): OnnxSignature {
     return this.info.signature;
@@ -32,52 +63,101 @@ export class OnnxSession {
 
   static async load(bytes: Uint8Array, settings: OnnxSessionSettings): Promise<OnnxSession> {
     const info = inspectOnnx(bytes);
+    const { filename, execArgv } = threadFile(__dirname, 'session.thread');
     const workerData: SessionThreadData = { model: bytes, intraOpThreads: settings.intraOpThreads };
-    const thread = new Piscina<SessionTask, Tensor[]>({
-      ...threadFile(__dirname, 'session.thread'),
-      minThreads: 1,
-      maxThreads: 1,
-      idleTimeout: Number.POSITIVE_INFINITY,
+    // Evaluated, so that under ts-node the loader in execArgv can require the .ts file.
+    const thread = new Worker(`require(${JSON.stringify(filename)})`, {
+      eval: true,
       workerData,
+      execArgv,
     });
+    const session = new OnnxSession(thread, info, bytes);
     try {
-      await thread.run({ inputs: [], outputs: [] });
+      await session.call([], []);
     } catch (error) {
-      await thread.destroy();
+      await session.release();
       throw runtimeRefusal(error);
     }
-    return new OnnxSession(thread, info);
+    return session;
   }
 
   /** Runs the graph on inputs already checked against the signature; returns the outputs asked for. */
-  run(inputs: readonly Tensor[], outputNames: readonly string[]): Promise<Tensor[]> {
-    // Copied to the thread, not transferred: the caller's tensors stay usable.
-    return this.thread.run({ inputs: inputs as Tensor[], outputs: outputNames as string[] });
+  async run(inputs: readonly Tensor[], outputNames: readonly string[]): Promise<Tensor[]> {
+    const { inline } = this;
+    if (inline && rowsOf(inputs) * inline.microsPerRow <= INLINE_BUDGET_MICROS) {
+      return runOrtSession(inline.session, inputs, outputNames);
+    }
+    return (await this.call(inputs, outputNames)).outputs;
   }
 
   /**
-   * One inference on zeros (empty strings), every open dimension 1, so the first request does not
-   * pay for the runtime's lazy set-up. A graph that refuses such input is simply not warmed.
+   * Inferences on zeros (empty strings), every open dimension 1, so the first request does not pay
+   * for the runtime's lazy set-up; the second one's time decides whether the graph also runs on
+   * the event loop. A graph that refuses such input is simply not warmed.
    */
   async warmUp(): Promise<boolean> {
+    const model = this.model;
+    this.model = null;
     const inputs = this.signature.inputs.map(({ name, datatype, shape }): Tensor => {
       const concrete = shape.map((dimension) => (dimension < 0 ? 1 : dimension));
       return { name, datatype, shape: concrete, data: zeros(datatype, elementCount(concrete)) };
     });
+    const outputs = this.signature.outputs.map((output) => output.name);
     try {
-      await this.run(
-        inputs,
-        this.signature.outputs.map((output) => output.name),
-      );
+      // The first run sets the runtime up. A graph that may be cheap enough is timed a few more
+      // times (the fastest is what a run costs); a network is not run again.
+      await this.call(inputs, outputs);
+      let { micros } = await this.call(inputs, outputs);
+      for (let run = 0; run < 4 && micros <= 4 * INLINE_BUDGET_MICROS; run++) {
+        micros = Math.min(micros, (await this.call(inputs, outputs)).micros);
+      }
+      if (model && model.length <= INLINE_MAX_MODEL_BYTES && micros <= INLINE_BUDGET_MICROS) {
+        const session = await createOrtSession(model, 1);
+        this.inline = { session, microsPerRow: micros / Math.max(1, rowsOf(inputs)) };
+      }
       return true;
     } catch {
       return false;
     }
   }
 
-  release(): Promise<void> {
-    return this.thread.destroy();
+  /** Whether cheap requests run on the event loop (see the class comment). */
+  get runsInline(): boolean {
+    return this.inline !== null;
   }
+
+  async release(): Promise<void> {
+    await this.inline?.session.release();
+    this.inline = null;
+    this.fail(new Error('the session was released'));
+    await this.thread.terminate();
+  }
+
+  private call(inputs: readonly Tensor[], outputs: readonly string[]) {
+    if (this.failure) return Promise.reject(this.failure);
+    const id = this.nextId++;
+    return new Promise<{ outputs: Tensor[]; micros: number }>((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      const request: SessionRequest = {
+        id,
+        inputs: inputs as Tensor[],
+        outputs: outputs as string[],
+      };
+      this.thread.postMessage(request);
+    });
+  }
+
+  /** Everything waiting on the thread fails with `error`, and so does everything after. */
+  private fail(error: Error): void {
+    this.failure ??= error;
+    for (const waiting of this.pending.values()) waiting.reject(error);
+    this.pending.clear();
+  }
+}
+
+/** The rows of a request: its first input's first dimension (1 for a scalar). */
+function rowsOf(inputs: readonly Tensor[]): number {
+  return inputs[0]?.shape[0] ?? 1;
 }
 
 export function zeros(datatype: Datatype, count: number): TensorData {
