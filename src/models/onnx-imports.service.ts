@@ -27,8 +27,7 @@ export const DEFAULT_MAX_QUEUE_DELAY_MICROS = 500;
 /**
  * Registers an uploaded ONNX file as a version: only once onnxruntime has loaded it, with its
  * signature read from the graph. A file that is not a model the runtime can run is a 400 or 422
- * that says why, and nothing is registered or left in storage. The upload's file is removed by
- * its route once the response is out (model-uploads.ts).
+ * that says why, and nothing is registered or left in storage or in DATA_DIR/uploads.
  */
 @Injectable()
 export class OnnxImportsService {
@@ -45,7 +44,8 @@ export class OnnxImportsService {
   ): Promise<VersionWithAliases> {
     assertName(name, 'model');
     if (options.alias !== undefined) assertName(options.alias, 'alias');
-    const bytes = await readFile(upload.path);
+    // Read, then gone before the answer: the route's hook only catches requests that never get here.
+    const bytes = await readFile(upload.path).finally(() => upload.discard());
     const { signature, metadata } = await loadable(bytes, this.config);
     return this.models.registerVersion({
       model: name,

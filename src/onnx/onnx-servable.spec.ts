@@ -40,8 +40,13 @@ describe('OnnxServable', () => {
     const { served, session } = await servable(true);
     expect(served.batching).toBe(true);
     const requests = [1, 3, 2, 5].map(rows);
+    // infer takes the inputs' memory: each request gets its own copy.
+    const copy = (input: Tensor): Tensor => ({
+      ...input,
+      data: (input.data as Float32Array).slice(),
+    });
     const answers = await Promise.all(
-      requests.map((input) => served.infer([input], ['probabilities'])),
+      requests.map((input) => served.infer([copy(input)], ['probabilities'])),
     );
     for (const [i, input] of requests.entries()) {
       const [alone] = await session.run([input], ['probabilities']);

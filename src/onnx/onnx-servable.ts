@@ -22,7 +22,11 @@ export class OnnxServable {
     this.allOutputs = session.signature.outputs.map((output) => output.name);
     this.batcher =
       batching && batchable(session.signature)
-        ? new DynamicBatcher(batching, (inputs) => session.run(inputs, this.allOutputs), observer)
+        ? new DynamicBatcher(
+            batching,
+            (inputs) => session.run(inputs, this.allOutputs, { consume: true }),
+            observer,
+          )
         : null;
   }
 
@@ -38,13 +42,14 @@ export class OnnxServable {
   /**
    * Runs inputs already checked against the signature (in its order), returning the outputs
    * named, in that order. Batched runs compute every output and hand back the ones asked for.
+   * The inputs are a request's own: their memory may move to the session's thread.
    */
   async infer(inputs: Tensor[], outputNames: readonly string[]): Promise<Tensor[]> {
     this.inFlight++;
     try {
       // An empty batch has nothing to join; it runs on its own.
       if (!this.batcher || inputs[0].shape[0] === 0) {
-        return await this.session.run(inputs, outputNames);
+        return await this.session.run(inputs, outputNames, { consume: true });
       }
       const outputs = await this.batcher.submit(inputs, inputs[0].shape[0]);
       return outputNames.map((name) => outputs[this.allOutputs.indexOf(name)]);

@@ -48,12 +48,13 @@ export class OnnxSession {
       const waiting = this.pending.get(reply.id);
       if (!waiting) return;
       this.pending.delete(reply.id);
+      if (this.pending.size === 0) thread.unref();
       if ('error' in reply) waiting.reject(new Error(reply.error));
       else waiting.resolve(reply);
     });
     thread.on('error', (error) => this.fail(error));
     thread.on('exit', (code) => this.fail(new Error(`the session's thread exited (code ${code})`)));
-    // An idle session does not keep the process alive; the HTTP server does.
+    // An idle session does not keep the process alive; one with requests in flight does.
     thread.unref();
   }
 
@@ -81,13 +82,21 @@ export class OnnxSession {
     return session;
   }
 
-  /** Runs the graph on inputs already checked against the signature; returns the outputs asked for. */
-  async run(inputs: readonly Tensor[], outputNames: readonly string[]): Promise<Tensor[]> {
+  /**
+   * Runs the graph on inputs already checked against the signature; returns the outputs asked for.
+   * With `consume`, inputs that own their memory move to the thread instead of being copied (half a
+   * millisecond for an image): the caller must not read them afterwards.
+   */
+  async run(
+    inputs: readonly Tensor[],
+    outputNames: readonly string[],
+    { consume = false }: { consume?: boolean } = {},
+  ): Promise<Tensor[]> {
     const { inline } = this;
     if (inline && rowsOf(inputs) * inline.microsPerRow <= INLINE_BUDGET_MICROS) {
       return runOrtSession(inline.session, inputs, outputNames);
     }
-    return (await this.call(inputs, outputNames)).outputs;
+    return (await this.call(inputs, outputNames, consume ? ownedBuffers(inputs) : [])).outputs;
   }
 
   /**
@@ -133,17 +142,22 @@ export class OnnxSession {
     await this.thread.terminate();
   }
 
-  private call(inputs: readonly Tensor[], outputs: readonly string[]) {
+  private call(
+    inputs: readonly Tensor[],
+    outputs: readonly string[],
+    transferList: ArrayBuffer[] = [],
+  ) {
     if (this.failure) return Promise.reject(this.failure);
     const id = this.nextId++;
     return new Promise<{ outputs: Tensor[]; micros: number }>((resolve, reject) => {
+      if (this.pending.size === 0) this.thread.ref();
       this.pending.set(id, { resolve, reject });
       const request: SessionRequest = {
         id,
         inputs: inputs as Tensor[],
         outputs: outputs as string[],
       };
-      this.thread.postMessage(request);
+      this.thread.postMessage(request, transferList);
     });
   }
 
@@ -153,6 +167,19 @@ export class OnnxSession {
     for (const waiting of this.pending.values()) waiting.reject(error);
     this.pending.clear();
   }
+}
+
+/** The buffers that belong to one input each, whole: they can move to another thread. */
+function ownedBuffers(inputs: readonly Tensor[]): ArrayBuffer[] {
+  const buffers = new Set<ArrayBuffer>();
+  for (const { data } of inputs) {
+    if (Array.isArray(data)) continue;
+    const { buffer } = data;
+    if (data.byteOffset === 0 && data.byteLength === buffer.byteLength) {
+      buffers.add(buffer as ArrayBuffer);
+    }
+  }
+  return [...buffers];
 }
 
 /** The rows of a request: its first input's first dimension (1 for a scalar). */
