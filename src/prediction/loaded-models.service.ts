@@ -80,12 +80,10 @@ export class LoadedModelsService {
   private readonly generations = new Map<string, number>();
   private readonly versions: LRUCache<string, LoadedVersion>;
 
-  private readonly context: LoadContext;
-
   constructor(
     private readonly registry: ServingVersionsService,
     private readonly metrics: MetricsService,
-    @Inject(appConfig.KEY) config: AppConfig,
+    @Inject(appConfig.KEY) private readonly config: AppConfig,
   ) {
     this.versions = new LRUCache<string, LoadedVersion>({
       max: config.prediction.predictorCacheSize,
@@ -95,10 +93,6 @@ export class LoadedModelsService {
       disposeAfter: () =>
         this.metrics.setLoadedVersions(this.versions.size, this.versions.calculatedSize),
     });
-    this.context = {
-      onnx: config.onnx,
-      batchObserver: (version) => this.metrics.servingSeries(version.model, version.version),
-    };
     registry.onChange((model) => this.refresh(model));
   }
 
@@ -147,12 +141,10 @@ export class LoadedModelsService {
 
   /** A cold load: the row came with the resolution, so this is one storage read and a compile. */
   private async compile(serving: ServingVersion, key: string): Promise<LoadedVersion> {
+    const series = this.metrics.servingSeries(serving.model, serving.version);
     try {
-      const servable = await loadServable(
-        await this.registry.artifact(serving),
-        serving,
-        this.context,
-      );
+      const context: LoadContext = { onnx: this.config.onnx, batches: series };
+      const servable = await loadServable(await this.registry.artifact(serving), serving, context);
       const base = {
         model: serving.model,
         modelId: serving.modelId,
@@ -160,7 +152,7 @@ export class LoadedModelsService {
         format: serving.format,
         algorithm: serving.algorithm,
         sizeBytes: serving.sizeBytes,
-        series: this.metrics.servingSeries(serving.model, serving.version),
+        series,
         key,
       };
       const loaded: LoadedVersion =
@@ -178,6 +170,7 @@ export class LoadedModelsService {
       this.logger.log(`Loaded ${serving.model} v${serving.version} for serving`);
       return loaded;
     } catch (error) {
+      series.remove();
       this.metrics.countModelLoad('failure');
       if (error instanceof AppError) throw error;
       const reason = error instanceof Error ? error.message : String(error);

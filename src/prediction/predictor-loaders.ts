@@ -12,7 +12,7 @@ export type Servable =
 /** What loading needs besides the version: the runtime's settings and where batching reports. */
 export interface LoadContext {
   onnx: OnnxSessionSettings;
-  batchObserver: (version: ServingVersion) => BatchObserver;
+  batches: BatchObserver;
 }
 
 /** Turns a version's artifact bytes into what serves it; one per kind of artifact. */
@@ -36,11 +36,7 @@ const loadOnnx: Loader = async (content, version, context) => {
   const batching = version.serving?.batching ?? null;
   return {
     kind: 'onnx',
-    onnx: new OnnxServable(
-      session,
-      batching,
-      batching ? context.batchObserver(version) : undefined,
-    ),
+    onnx: new OnnxServable(session, batching, context.batches),
   };
 };
 
