@@ -6,21 +6,10 @@ import {
   type Predictor,
   toNumberArray,
 } from '../ml';
+import { DATATYPE_INFO, isDatatype } from '../tensors/datatypes';
 import { BatchBuilder, describe, FeatureLayout } from './batch-builder';
 
-/** Tensor data types of the Open Inference Protocol that a JSON request can carry. */
-export const INTEGER_RANGES: Record<string, [number, number]> = {
-  INT8: [-128, 127],
-  INT16: [-32768, 32767],
-  INT32: [-2147483648, 2147483647],
-  INT64: [Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER],
-  UINT8: [0, 255],
-  UINT16: [0, 65535],
-  UINT32: [0, 4294967295],
-  UINT64: [0, Number.MAX_SAFE_INTEGER],
-};
 const FLOAT_TYPES = new Set(['FP16', 'FP32', 'FP64']);
-export const DATATYPES = ['BOOL', ...Object.keys(INTEGER_RANGES), ...FLOAT_TYPES, 'BYTES'];
 
 /** The name of the one input that carries whole rows: `[batch, features]`, as KServe's sklearn server takes it. */
 export const ROWS_INPUT = 'input-0';
@@ -208,7 +197,9 @@ function store(
   if (typeof value !== 'number' || !Number.isFinite(value)) {
     return `must be a finite number for ${datatype}; got ${describe(value)}`;
   }
-  const range = INTEGER_RANGES[datatype];
+  const range = isDatatype(datatype)
+    ? (DATATYPE_INFO[datatype] as { range?: readonly [number, number] }).range
+    : undefined;
   if (range && !(Number.isInteger(value) && value >= range[0] && value <= range[1])) {
     return `must be an integer in [${range[0]}, ${range[1]}] for ${datatype}; got ${value}`;
   }

@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import type { FastifySchema } from 'fastify';
 import type { ProblemDetails } from '../../common/problem-details';
-import { DATATYPES } from '../inference-tensors';
+import { DATATYPES } from '../../tensors/datatypes';
 
 // The Open Inference Protocol (KServe V2) REST shapes, named as in its specification
 // (../shared/specs/open_inference_rest.yaml), for Swagger; the routes check bodies with the schema below.
