@@ -85,6 +85,22 @@ export interface StoredArtifact {
   kind: ArtifactKind;
 }
 
+/** What every imported version has: no training behind it, and the import's own options. */
+export function importedVersionFields(options: ImportOptions, actor: Actor) {
+  return {
+    hyperparameters: {},
+    metrics: {},
+    lossHistory: [],
+    dataset: null,
+    trainingJobId: null,
+    createdBy: 'import',
+    actor,
+    description: options.description ?? null,
+    tags: options.tags ?? {},
+    alias: options.alias ?? null,
+  } satisfies Partial<NewModelVersion>;
+}
+
 /** Says why a model may not be deleted now (a job that would recreate it), or null. */
 export type ModelDeletionCheck = (name: string) => Promise<string | null>;
 
@@ -368,16 +384,7 @@ export class ModelsService {
       artifact: JSON.stringify(artifact),
       inputSchema: artifact.inputs,
       outputSchema: [artifact.output],
-      hyperparameters: {},
-      metrics: {},
-      lossHistory: [],
-      dataset: null,
-      trainingJobId: null,
-      createdBy: 'import',
-      actor,
-      description: options.description ?? null,
-      tags: options.tags ?? {},
-      alias: options.alias ?? null,
+      ...importedVersionFields(options, actor),
     });
   }
 

@@ -9,7 +9,13 @@ import { batchable } from '../onnx/onnx-servable';
 import { onnxFormat } from './artifact-kind';
 import type { ServingOptions } from './model-version.entity';
 import type { UploadedModelFile } from './model-uploads';
-import { ImportOptions, ModelsService, VersionWithAliases, assertName } from './models.service';
+import {
+  assertName,
+  ImportOptions,
+  importedVersionFields,
+  ModelsService,
+  VersionWithAliases,
+} from './models.service';
 
 /** What an ONNX upload carries besides the file (query parameters). */
 export interface OnnxImportOptions extends ImportOptions {
@@ -62,16 +68,7 @@ export class OnnxImportsService {
         type: datatype,
         shape,
       })),
-      hyperparameters: {},
-      metrics: {},
-      lossHistory: [],
-      dataset: null,
-      trainingJobId: null,
-      createdBy: 'import',
-      actor,
-      description: options.description ?? null,
-      tags: options.tags ?? {},
-      alias: options.alias ?? null,
+      ...importedVersionFields(options, actor),
       serving: servingOptions({ ...exportedOptions(metadata), ...options }, signature),
       digest: { checksum: upload.sha256, sizeBytes: upload.sizeBytes },
     });
