@@ -27,6 +27,18 @@ export function predictRows({ coefficients, intercept }: LinearModel, rows: numb
   return predictions;
 }
 
+/** `model` as the modeldock/v1 artifact the benchmarks register with ModelDock (inputs x0, x1, …). */
+export function linearArtifact(model: LinearModel) {
+  return {
+    format: 'modeldock/v1',
+    algorithm: 'linear-regression',
+    inputs: model.coefficients.map((_, j) => ({ name: `x${j}`, type: 'number' })),
+    output: { name: 'y', type: 'number' },
+    coefficients: model.coefficients,
+    intercept: model.intercept,
+  };
+}
+
 /** The same body limit as ModelDock's predict route, so a batch of 10,000 rows fits. */
 const BODY_LIMIT = 16 * 1024 * 1024;
 

@@ -7,16 +7,31 @@
 // 3. dynamic batching of the MLP at 32 connections, and its p99 at 1; 4. the service's RSS with 20
 // versions of the face detector registered and 5 loaded. Each side is first checked with one
 // request (status 200, the fixture's reference answer). Exits 1 when a target fails.
-import { ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { AUTH_HEADERS, cpuSeconds, mib, progress, ROOT, rssBytes } from './support';
+import { AUTH_HEADERS, mib, progress, ROOT, rssBytes } from './support';
 import { Service, startService } from './support';
+import {
+  checkOnce,
+  cleanUp,
+  clean,
+  fmt,
+  measureRounds,
+  median,
+  post,
+  ratioRow,
+  render,
+  ROUNDS,
+  Row,
+  SECONDS,
+  TABLE_HEADER,
+  Target,
+  verdict,
+  verdictLine,
+  WARM_UP_SECONDS,
+} from './wrk';
 
-const ROUNDS = Math.max(3, Number(process.env.BENCH_ROUNDS ?? 5));
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
-const WARM_UP_SECONDS = 1;
 const BARE_PORT = Number(process.env.BENCH_PORT ?? 3420);
 const FIXTURES = path.join(ROOT, 'test', 'fixtures', 'onnx');
 const CACHE_BYTES = Number(process.env.PREDICTOR_CACHE_BYTES ?? 1024 ** 3);
@@ -26,102 +41,6 @@ const TARGETS = { faces: 0.8, tiny: 0.6, batching: 3, batchingP99Ms: 0.5, rss: 1
 const FACE_ANCHOR = 4248;
 const MLP_ROW = [0.1, -0.2, 0.3, 0.4];
 const MLP_ANSWER = [0.3479959, 0.40571958, 0.24628453];
-
-/** A POST that wrk repeats, at `connections`, to the server `pid`; `check` judges one answer. */
-interface Target {
-  name: string;
-  url: string;
-  body: Buffer;
-  headers: Record<string, string>;
-  connections: number;
-  pid: number;
-  check(response: Response): Promise<string | undefined>;
-}
-
-/** One wrk run: req/s, latency in ms, errors (socket, timeout, non-2xx), server CPU µs/request. */
-interface Result {
-  rps: number;
-  p50: number;
-  p99: number;
-  errors: number;
-  cpu: number;
-}
-
-const LUA_DONE = `function done(s, latency)
-  local e = s.errors
-  io.write(string.format('{"requests":%d,"micros":%d,"errors":%d,"p50":%d,"p99":%d}\\n', s.requests,
-    s.duration, e.connect + e.read + e.write + e.status + e.timeout, latency:percentile(50),
-    latency:percentile(99)))
-end`;
-
-let work = '';
-
-function wrk(target: Target, seconds: number): Result {
-  const file = path.join(work, target.name.replace(/\W+/g, '-'));
-  writeFileSync(`${file}.body`, target.body);
-  const headers = Object.entries(target.headers).map(
-    ([name, value]) => `wrk.headers[${JSON.stringify(name)}] = ${JSON.stringify(value)}`,
-  );
-  const open = `local f = assert(io.open(${JSON.stringify(`${file}.body`)}, "rb"))`;
-  const lua = [open, 'wrk.body = f:read("*a"); f:close()', 'wrk.method = "POST"', ...headers];
-  writeFileSync(`${file}.lua`, [...lua, LUA_DONE].join('\n'));
-  const before = cpuSeconds(target.pid);
-  const args = [
-    `-c${target.connections}`,
-    `-d${seconds}s`,
-    '--timeout',
-    '10s',
-    '-s',
-    `${file}.lua`,
-  ];
-  const run = spawnSync('wrk', ['-t1', ...args, target.url], { encoding: 'utf8' });
-  const cpu = cpuSeconds(target.pid) - before;
-  const line = run.stdout?.split('\n').find((text) => text.startsWith('{"requests"'));
-  if (!line) throw new Error(`wrk failed (apt-get install wrk): ${run.error ?? run.stderr}`);
-  const s = JSON.parse(line);
-  const [rps, cpuPerRequest] = [s.requests / (s.micros / 1e6), (cpu * 1e6) / (s.requests || 1)];
-  return { rps, p50: s.p50 / 1000, p99: s.p99 / 1000, errors: s.errors, cpu: cpuPerRequest };
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
-
-/** A POST; once more on a network error (a keep-alive socket the server closed while idle). */
-async function post(url: string, headers: Record<string, string>, body: Buffer): Promise<Response> {
-  return fetch(url, { method: 'POST', headers, body }).catch(() =>
-    fetch(url, { method: 'POST', headers, body }),
-  );
-}
-
-/** Sends the target's request once; throws unless the answer is right. */
-async function checkOnce(target: Target): Promise<void> {
-  const { url, headers, body } = target;
-  const response = await post(url, headers, body);
-  const failure =
-    response.status === 200
-      ? await target.check(response)
-      : `HTTP ${response.status}: ${(await response.text()).slice(0, 300)}`;
-  if (failure) throw new Error(`${target.name}: check failed: ${failure}`);
-}
-
-/** Checks each target once, then runs them in turn, ROUNDS times (warm-up, then measured). */
-async function measureRounds(targets: Target[]): Promise<Result[][]> {
-  for (const target of targets) await checkOnce(target);
-  const runs: Result[][] = targets.map(() => []);
-  for (let round = 1; round <= ROUNDS; round++) {
-    for (const [i, target] of targets.entries()) {
-      wrk(target, WARM_UP_SECONDS);
-      const r = wrk(target, SECONDS);
-      runs[i].push(r);
-      const figures = `${r.rps.toFixed(0)} req/s, p99 ${r.p99} ms, ${r.cpu.toFixed(0)} µs CPU/req`;
-      progress(`round ${round}/${ROUNDS} ${target.name} (${target.connections} c): ${figures}`);
-    }
-  }
-  return runs;
-}
 
 /** The astronaut photo as the face detector takes it: CHW float32, (pixel − 127) / 128. */
 function photoTensor(): Buffer {
@@ -219,22 +138,6 @@ async function startBare(): Promise<{ url: string; pid: number; child: ChildProc
   }
 }
 
-// ---- the report: scenario, runs, ratio (or figure), target, result
-
-type Row = [string, Result[] | undefined, string, string, 'PASS' | 'FAIL' | 'INFO' | ''];
-
-const fmt = (value: number, digits = 0) =>
-  value.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
-const clean = (...runs: Result[][]) => runs.every((run) => run.every((r) => r.errors === 0));
-const verdict = (pass: boolean) => (pass ? 'PASS' : 'FAIL');
-
-function ratioRow(name: string, run: Result[], base: Result[], label: string, min?: number): Row {
-  const ratio = median(run.map((r, i) => r.rps / base[i].rps));
-  const target = min === undefined ? '' : `≥ ${min}× ${label} req/s`;
-  const result = min === undefined ? 'INFO' : verdict(ratio >= min && clean(run, base));
-  return [name, run, `${ratio.toFixed(2)}× ${label}`, target, result];
-}
-
 /** 20 versions of the face detector, 5 of them loaded by one request each; RSS at each step. */
 async function rssRows(service: Service): Promise<Row[]> {
   const idle = rssBytes(service.pid);
@@ -314,43 +217,29 @@ async function runBench(service: Service, bare: { url: string; pid: number }): P
   return [...rows, ...rss];
 }
 
-function render([scenario, runs, ratio, target, result]: Row): string {
-  const m = (read: (r: Result) => number, digits = 0) =>
-    runs ? fmt(median(runs.map(read)), digits) : '';
-  const errors = runs ? String(runs.reduce((sum, r) => sum + r.errors, 0)) : '';
-  const figures = [m((r) => r.rps), m((r) => r.p50, 2), m((r) => r.p99, 2), m((r) => r.cpu)];
-  const cells = [scenario, ...figures, errors, ratio, target, result];
-  return `| ${cells.map((cell) => cell.replace(/\s+/g, ' ').replace(/\|/g, '\\|')).join(' | ')} |`;
-}
-
 async function main(): Promise<void> {
-  work = mkdtempSync(path.join(tmpdir(), 'modeldock-bench-onnx-'));
   let service: Service | undefined;
   let bare: Awaited<ReturnType<typeof startBare>> | undefined;
   try {
     bare = await startBare();
     service = await startService(BARE_PORT + 1);
     const rows = await runBench(service, bare);
-    const failures = rows.filter((row) => row[4] === 'FAIL');
     const lines = [
       `ModelDock ONNX serving: wrk -t1, ${ROUNDS} rounds, every side in turn (${WARM_UP_SECONDS} s ` +
         `warm-up + ${SECONDS} s); figures are medians over the rounds, ratios the median of each round's.`,
       '',
-      '| scenario | req/s | p50 ms | p99 ms | server CPU µs/req | errors | ratio | target | result |',
-      '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+      ...TABLE_HEADER,
       ...rows.map(render),
       '',
-      failures.length === 0
-        ? 'All targets met.'
-        : `FAILED ${failures.length}: ${failures.map((row) => `${row[0]} (${row[3]})`).join('; ')}`,
+      verdictLine(rows),
     ];
     process.stdout.write(lines.join('\n') + '\n');
-    process.exitCode = failures.length === 0 ? 0 : 1;
+    process.exitCode = rows.some((row) => row[4] === 'FAIL') ? 1 : 0;
   } finally {
     await service?.stop();
     service?.removeData();
     bare?.child.kill('SIGTERM');
-    rmSync(work, { recursive: true, force: true });
+    cleanUp();
   }
 }
 

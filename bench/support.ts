@@ -2,7 +2,7 @@
 import autocannon from 'autocannon';
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 
@@ -34,7 +34,10 @@ export async function startService(
   port: number,
   env: Record<string, string> = {},
   dataDir = mkdtempSync(path.join(tmpdir(), 'modeldock-bench-')),
+  /** Where its stdout (the JSON log) goes: this process's stdout by default, or this file. */
+  logFile?: string,
 ): Promise<Service> {
+  const stdout = logFile ? openSync(logFile, 'a') : 'inherit';
   const child: ChildProcess = spawn(process.execPath, [path.join(ROOT, 'dist', 'src', 'main.js')], {
     cwd: ROOT,
     env: {
@@ -48,8 +51,9 @@ export async function startService(
       RATE_LIMIT_MANAGEMENT_PER_MINUTE: '1000000',
       ...env,
     },
-    stdio: ['ignore', 'inherit', 'inherit'],
+    stdio: ['ignore', stdout, 'inherit'],
   });
+  if (typeof stdout === 'number') closeSync(stdout);
   const baseUrl = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 30_000;
   for (;;) {
@@ -85,11 +89,14 @@ export async function call<T = any>(
   body?: unknown,
   contentType = 'application/json',
 ): Promise<T> {
-  const response = await fetch(baseUrl + url, {
-    method,
-    headers: body === undefined ? AUTH_HEADERS : { ...AUTH_HEADERS, 'content-type': contentType },
-    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-  });
+  const send = () =>
+    fetch(baseUrl + url, {
+      method,
+      headers: body === undefined ? AUTH_HEADERS : { ...AUTH_HEADERS, 'content-type': contentType },
+      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    });
+  // Once more on a network error: a keep-alive socket the server closed while wrk had the load.
+  const response = await send().catch(send);
   const text = await response.text();
   if (!response.ok) throw new Error(`${method} ${url}: ${response.status} ${text.slice(0, 500)}`);
   return (text ? JSON.parse(text) : undefined) as T;
@@ -102,11 +109,29 @@ export function rssBytes(pid: number): number {
   return kib ? Number(kib) * 1024 : NaN;
 }
 
-/** CPU time a process has used (user + system), in seconds, from /proc (Linux). */
+/**
+ * CPU time a process and its live children have used (user + system), in seconds, from /proc
+ * (Linux): gunicorn's workers are its children, a Node server's threads are its own.
+ */
 export function cpuSeconds(pid: number): number {
-  // Fields after the command name, which is in parentheses and may hold spaces.
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+  let children: number[] = [];
+  try {
+    const listed = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim();
+    children = listed ? listed.split(' ').map(Number) : [];
+  } catch {
+    // a kernel without the children file: the process alone
+  }
+  return [pid, ...children].reduce((sum, id) => sum + ownCpuSeconds(id), 0);
+}
+
+function ownCpuSeconds(pid: number): number {
+  try {
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+  } catch {
+    return 0; // a child that has just exited
+  }
 }
 
 /** Linux's USER_HZ, 100 on every mainstream build. */
@@ -151,30 +176,6 @@ export async function load(url: string, body: string, options: LoadOptions): Pro
       method: 'POST',
       headers: JSON_HEADERS,
       body,
-      connections: options.connections,
-      duration: options.seconds,
-    }),
-  );
-}
-
-/**
- * Like `load`, but every connection sends the precomputed `requests` (POSTs of JSON to paths on
- * `baseUrl`) in turn, round-robin: many endpoints without a per-request JavaScript callback.
- */
-export async function loadEach(
-  baseUrl: string,
-  requests: { path: string; body: string }[],
-  options: LoadOptions,
-): Promise<LoadResult> {
-  return summarize(
-    await autocannon({
-      url: baseUrl,
-      requests: requests.map(({ path, body }) => ({
-        method: 'POST',
-        path,
-        headers: JSON_HEADERS,
-        body,
-      })),
       connections: options.connections,
       duration: options.seconds,
     }),

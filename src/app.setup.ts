@@ -11,7 +11,9 @@ import { RedisService } from './cluster/redis.service';
 import { PinoLoggerService } from './common/pino-logger.service';
 import { ProblemDetailsFilter, sendProblem } from './common/problem-details.filter';
 import { setupOpenApiDocument } from './common/openapi-document';
-import { installResponseHeaders } from './common/response-headers';
+import { installResponseHeaders, writeResponseHeaders } from './common/response-headers';
+import { installRequestGate, RequestStep } from './common/request-gate';
+import { installAccessLog } from './common/access-log';
 import { applyRoutePolicies } from './common/route-policy';
 import { installBodyReaders } from './common/body-readers';
 import { installStrictJsonParser } from './common/strict-json';
@@ -105,38 +107,28 @@ export async function configureApp(app: NestFastifyApplication, config: AppConfi
   // instead of tens, and they also see requests rejected before a controller runs.
   const metrics = app.get(MetricsService);
   installResponseHeaders(fastify);
-  // onRequest hooks run in this order: shed load first, then check the key, then its rate.
+  // Event-loop delay shedding runs first (its own hook); then one onRequest hook, the request gate:
+  // headers, the in-flight bound, the key, its rate.
   const overload = await installOverloadProtection(fastify, config.overload);
   app.get(ReadinessService).watchPressure(overload.pressure);
-  installAccessControl(fastify, app.get(ApiKeysService), {
+  const checkAccess = installAccessControl(fastify, app.get(ApiKeysService), {
     metricsRequireKey: config.security.metricsRequireKey,
   });
   // Replicas count together in Redis; alone, the counters stay in this process.
   const redis = app.get(RedisService);
-  installRateLimits(
+  const countRate = installRateLimits(
     fastify,
     config.security.rateLimits,
     redis.enabled ? { client: redis.client(), keyPrefix: redis.keyPrefix } : null,
   );
+  installRequestGate(
+    fastify,
+    [writeResponseHeaders, overload.inFlightStep, checkAccess, countRate].filter(
+      (step): step is RequestStep => step !== null,
+    ),
+  );
   await installCors(fastify, config);
-  fastify.addHook('onResponse', (request, reply, done) => {
-    const route = request.routeOptions.url ?? 'unmatched';
-    metrics.observeHttpRequest(request.method, route, reply.statusCode, reply.elapsedTime / 1000);
-    if (log.isLevelEnabled('info')) {
-      log.info(
-        {
-          reqId: request.id,
-          method: request.method,
-          route,
-          url: request.url,
-          statusCode: reply.statusCode,
-          durationMs: reply.elapsedTime,
-        },
-        'request completed',
-      );
-    }
-    done();
-  });
+  installAccessLog(fastify, log, metrics, config.accessLog);
   setupOpenApiDocument(app);
 }
 
@@ -153,7 +145,13 @@ async function installCors(fastify: FastifyInstance, config: AppConfig): Promise
         'ratelimit-remaining',
         'ratelimit-reset',
       ],
-      allowedHeaders: ['authorization', 'x-api-key', 'content-type', 'x-request-id'],
+      allowedHeaders: [
+        'authorization',
+        'x-api-key',
+        'content-type',
+        'x-request-id',
+        'x-routing-key',
+      ],
     });
   }
 }

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { stickyDraw } from '../src/prediction/traffic-split';
 import { lineDataset, wideDataset } from './support/fixtures';
 import { requestJson, ServiceProcess, spawnService, SpawnOptions } from './support/service-process';
 import { makeDataDir, removeDataDir } from './support/test-app';
@@ -70,6 +71,24 @@ describeCluster('two API processes and two workers on PostgreSQL and Redis', () 
     const created = await call(apis[0], 'POST', '/v1/api-keys', { name, role });
     expect(created.status).toBe(201);
     return created.body.key as string;
+  }
+
+  /**
+   * How long, in ms, until `servedVersion` answers `expected`: an alias moved on one API reaches
+   * the other over Redis, so the other may answer the old version for a moment.
+   */
+  async function msUntilServed(
+    servedVersion: () => Promise<number>,
+    expected: number,
+  ): Promise<number> {
+    const startedAt = Date.now();
+    let version = await servedVersion();
+    while (version !== expected && Date.now() - startedAt < 5000) {
+      await sleep(50);
+      version = await servedVersion();
+    }
+    expect(version).toBe(expected);
+    return Date.now() - startedAt;
   }
 
   /** A job that trains for a second or two on the wide table, so it can be caught running. */
@@ -194,27 +213,57 @@ describeCluster('two API processes and two workers on PostgreSQL and Redis', () 
   it('serves an alias moved on one API from the other within a second', async () => {
     const reader = await newKey('alias-reader', 'predictor');
     await call(apis[0], 'PUT', '/v1/models/fleet/aliases/production', { version: 3 });
-    const before = await call(
-      apis[1],
-      'POST',
-      '/v1/models/fleet/predict',
-      { instances: [[1, 2]] },
-      reader,
-    );
-    expect(before.body.version).toBe(3);
+    const servedByOther = async () =>
+      (await call(apis[1], 'POST', '/v1/models/fleet/predict', { instances: [[1, 2]] }, reader))
+        .body.version as number;
+    expect(await msUntilServed(servedByOther, 3)).toBeLessThan(1000);
 
     const moved = await call(apis[0], 'PUT', '/v1/models/fleet/aliases/production', { version: 7 });
     expect(moved.status).toBe(200);
-    const movedAt = Date.now();
-    let version = before.body.version as number;
-    while (version !== 7 && Date.now() - movedAt < 5000) {
-      await sleep(50);
-      version = (
-        await call(apis[1], 'POST', '/v1/models/fleet/predict', { instances: [[1, 2]] }, reader)
-      ).body.version;
+    expect(await msUntilServed(servedByOther, 7)).toBeLessThan(1000);
+  });
+
+  it('splits and mirrors an alias set on one API from the other within a second, one routing key one version on both', async () => {
+    const reader = await newKey('rollout-reader', 'predictor');
+    // A routing key the canary takes at weight 0.5, and one it does not.
+    const keys = Array.from({ length: 50 }, (_, i) => `user-${i}`);
+    const onCanary = keys.find((key) => stickyDraw('fleet', key) < 0.5) as string;
+    const onVersion = keys.find((key) => stickyDraw('fleet', key) >= 0.5) as string;
+    const predictAs = (api: ServiceProcess, routingKey: string) =>
+      requestJson(
+        api.baseUrl,
+        'POST',
+        '/v1/models/fleet/predict',
+        { instances: [[1, 2]] },
+        {
+          headers: { authorization: `Bearer ${reader}`, 'x-routing-key': routingKey },
+        },
+      );
+    expect(
+      (await call(apis[0], 'PUT', '/v1/models/fleet/aliases/production', { version: 3 })).status,
+    ).toBe(200);
+    const canaryOnOther = async () => (await predictAs(apis[1], onCanary)).body.version as number;
+    expect(await msUntilServed(canaryOnOther, 3)).toBeLessThan(1000);
+
+    const set = await call(apis[0], 'PUT', '/v1/models/fleet/aliases/production', {
+      version: 3,
+      canary: { version: 7, weight: 0.5 },
+      shadow: { version: 5, fraction: 1 },
+    });
+    expect(set.status).toBe(200);
+    expect(await msUntilServed(canaryOnOther, 7)).toBeLessThan(1000);
+    for (const api of apis) {
+      expect((await predictAs(api, onCanary)).body.version).toBe(7);
+      expect((await predictAs(api, onVersion)).body.version).toBe(3);
     }
-    expect(version).toBe(7);
-    expect(Date.now() - movedAt).toBeLessThan(1000);
+    // The other API mirrors to the shadow too.
+    const shadow = await call(apis[1], 'GET', '/v1/models/fleet/aliases/production/shadow');
+    expect(shadow.status).toBe(200);
+    expect(shadow.body).toMatchObject({ shadowVersion: 5, fraction: 1, active: true });
+    expect(shadow.body.count + shadow.body.errors).toBeGreaterThan(0);
+    expect(
+      (await call(apis[1], 'PUT', '/v1/models/fleet/aliases/production', { version: 3 })).status,
+    ).toBe(200);
   });
 
   it('serves an ONNX model registered through one API from the other', async () => {

@@ -97,4 +97,71 @@ describe('upgrading a database with data in it', () => {
     expect(version.artifact).toBe(artifact);
     await upgraded.destroy();
   });
+
+  it('keeps every model, version, alias and event through Monitoring, up and down', async () => {
+    const before = MIGRATIONS.findIndex((m) => m.name === 'Monitoring1764700000000');
+    const old = await open(MIGRATIONS.slice(0, before));
+    const now = new Date().toISOString();
+    const model = '44444444-4444-4444-8444-444444444444';
+    await old.query(
+      `INSERT INTO registered_models (id, name, tags, last_version, created_at, updated_at)
+       VALUES (${params(6).join(', ')})`,
+      [model, 'kept', '{}', 1, now, now],
+    );
+    await old.query(
+      `INSERT INTO model_versions (id, model_id, version, status, algorithm, format, input_schema,
+         output_schema, hyperparameters, metrics, loss_history, checksum, size_bytes, tags, created_at)
+       VALUES (${params(15).join(', ')})`,
+      [
+        '55555555-5555-4555-8555-555555555555',
+        model,
+        1,
+        'ready',
+        'linear-regression',
+        'modeldock/v2',
+        '[]',
+        '[]',
+        '{}',
+        '{}',
+        '[]',
+        'a'.repeat(64),
+        2,
+        '{}',
+        now,
+      ],
+    );
+    await old.query(
+      `INSERT INTO model_aliases (model_id, alias, version, updated_at) VALUES (${params(4).join(', ')})`,
+      [model, 'production', 1, now],
+    );
+    await old.query(
+      `INSERT INTO model_events (model_id, action, created_at) VALUES (${params(3).join(', ')})`,
+      [model, 'model_created', now],
+    );
+    await old.destroy();
+    const counts = async (source: DataSource) => {
+      const result: Record<string, number> = {};
+      for (const table of [
+        'registered_models',
+        'model_versions',
+        'model_aliases',
+        'model_events',
+      ]) {
+        const [row] = await source.query(
+          `SELECT COUNT(*) AS n FROM ${table} WHERE ${table === 'registered_models' ? 'id' : 'model_id'} = ${params(1)[0]}`,
+          [model],
+        );
+        result[table] = Number(row.n);
+      }
+      return result;
+    };
+    const all = { registered_models: 1, model_versions: 1, model_aliases: 1, model_events: 1 };
+
+    const upgraded = await open(MIGRATIONS);
+    expect(await counts(upgraded)).toEqual(all);
+    // Down to before Monitoring (later migrations are undone first).
+    for (let i = MIGRATIONS.length; i > before; i--) await upgraded.undoLastMigration();
+    expect(await counts(upgraded)).toEqual(all);
+    await upgraded.destroy();
+  });
 });

@@ -31,6 +31,7 @@ const EXPECTED_TABLES = [
   'model_aliases',
   'model_events',
   'model_versions',
+  'prediction_log',
   'registered_models',
   'stored_objects',
   'training_jobs',
@@ -74,6 +75,15 @@ const TYPE_FAMILIES: Record<Driver, Record<string, string>> = {
     'timestamp with time zone': 'timestamptz',
     bytea: 'binary',
   },
+};
+
+/**
+ * Columns whose types differ on purpose, with the family each side must have. `prediction_log.id`:
+ * an id per logged request outgrows 2^31 within weeks; SQLite's INTEGER PRIMARY KEY is already a
+ * 64-bit rowid (and AUTOINCREMENT takes no other type), PostgreSQL needs bigint.
+ */
+const DELIBERATE: Record<string, Record<Driver, string>> = {
+  'prediction_log.id': { sqlite: 'int', postgres: 'bigint' },
 };
 
 function typeFamily(driver: Driver, type: string): string {
@@ -135,7 +145,15 @@ function describeTable(
   indexKeys: Record<string, string[]>,
 ): TableDescription {
   const column = (c: TableColumn): ColumnDescription => {
-    const type = typeFamily(driver, c.type);
+    const deliberate = DELIBERATE[`${table.name}.${c.name}`];
+    const family = typeFamily(driver, c.type);
+    if (deliberate && family !== deliberate[driver]) {
+      throw new Error(
+        `${table.name}.${c.name} is ${family} on ${driver}, not ${deliberate[driver]}`,
+      );
+    }
+    // Described as SQLite's, so both sides compare equal once each is what it must be.
+    const type = deliberate ? deliberate.sqlite : family;
     return {
       type,
       length: type === 'string' && c.length ? String(c.length) : null,

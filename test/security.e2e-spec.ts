@@ -562,6 +562,9 @@ describe('security: limits', () => {
     const shed = await api.request('GET', '/v1/models');
     expectProblem(shed, 503);
     expect(shed.headers.get('retry-after')).toBe('1');
+    // A shed answer carries the headers of any other.
+    expect(shed.headers.get('x-request-id')).toMatch(/\S/);
+    expect(shed.headers.get('x-content-type-options')).toBe('nosniff');
     expect((await api.request('GET', '/health/live')).status).toBe(200);
     const ready = await api.request('GET', '/health/ready');
     expect(ready.status).toBe(503);

@@ -1,5 +1,6 @@
 import type { FastifyContextConfig, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ForbiddenError, UnauthorizedError } from '../common/errors';
+import type { RequestStep } from '../common/request-gate';
 import type { ApiKeysService, Principal } from './api-keys.service';
 import { describeRoles, grants, Permission } from './roles';
 
@@ -32,13 +33,14 @@ export interface AccessControlOptions {
 /**
  * Each route needs what its class's `key` rule says (see route-policy.ts): a key whose role grants
  * the route's permission (declared with @Access(); admin when it declares none: fail closed), or
- * none. A Fastify hook, not a Nest guard: it runs on the prediction hot path too.
+ * none. A step of the request gate (common/request-gate.ts), not a Nest guard: it runs on the
+ * prediction hot path too.
  */
 export function installAccessControl(
   fastify: FastifyInstance,
   keys: ApiKeysService,
   options: AccessControlOptions,
-): void {
+): RequestStep {
   fastify.decorateRequest('actor', null);
   // After applyRoutePolicies: the route's class is known, and its permission is settled here once.
   fastify.addHook('onRoute', (route) => {
@@ -77,9 +79,10 @@ export function installAccessControl(
     request.actor = principal;
   };
 
-  fastify.addHook('onRequest', (request, reply, done) => {
-    const permission = request.routeOptions.config.access;
-    if (permission === undefined) return done();
+  /** The request gate's step: answers at once when the key is cached, else once it is looked up. */
+  return (request, reply, config) => {
+    const permission = config.access;
+    if (permission === undefined) return undefined;
     try {
       const presented = presentedKey(request);
       if (!presented) {
@@ -91,16 +94,21 @@ export function installAccessControl(
       const principal = keys.authenticate(presented);
       if (!(principal instanceof Promise)) {
         authorize(request, principal, permission);
-        return done();
+        return undefined;
       }
-      principal
-        .then((found) => authorize(request, found, permission))
-        .then(
-          () => done(),
-          (error: Error) => done(deny(request, reply, error)),
-        );
+      return principal.then(
+        (found) => {
+          try {
+            authorize(request, found, permission);
+            return undefined;
+          } catch (error) {
+            return deny(request, reply, error as Error);
+          }
+        },
+        (error: Error) => deny(request, reply, error),
+      );
     } catch (error) {
-      done(deny(request, reply, error as Error));
+      return deny(request, reply, error as Error);
     }
-  });
+  };
 }

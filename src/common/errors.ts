@@ -42,6 +42,15 @@ export class ModelUnavailableError extends AppError {
   readonly title = 'Model unavailable';
 }
 
+/**
+ * A service the request depends on (the object store) failed. The answer says so and no more; the
+ * cause, which names the infrastructure, is the error's `cause` and goes to the log.
+ */
+export class DependencyUnavailableError extends AppError {
+  readonly status = 503;
+  readonly title = 'Service unavailable';
+}
+
 export class NotFoundError extends AppError {
   readonly status = 404;
   readonly title = 'Not found';

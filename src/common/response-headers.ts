@@ -1,5 +1,6 @@
 import type { FastifyContextConfig, FastifyInstance } from 'fastify';
 import helmet, { HelmetOptions } from 'helmet';
+import type { RequestStep } from './request-gate';
 
 /**
  * helmet's headers for these options, computed once. @fastify/helmet rebuilds helmet's middleware
@@ -66,19 +67,18 @@ declare module 'fastify' {
   }
 }
 
-/**
- * The request id and the security headers, in one hook: each hook costs on the hot path. Call
- * after applyRoutePolicies and before any route is registered.
- */
+/** Gives every route its class's security headers; call after applyRoutePolicies. */
 export function installResponseHeaders(fastify: FastifyInstance): void {
   fastify.addHook('onRoute', (route) => {
     const docs = (route.config as FastifyContextConfig).policy?.headers === 'docs';
     (route.config as FastifyContextConfig).securityHeaders = docs ? DOCS_HEADERS : API_HEADERS;
   });
-  fastify.addHook('onRequest', (request, reply, done) => {
-    // Unmatched URLs (404s) have no route config of their own: API headers.
-    const headers = request.routeOptions.config.securityHeaders ?? API_HEADERS;
-    void reply.header('x-request-id', request.id).headers(headers);
-    done();
-  });
 }
+
+/** The request id and the route's security headers: the request gate's first step. */
+export const writeResponseHeaders: RequestStep = (request, reply, config) => {
+  // Unmatched URLs (404s) have no route config of their own: API headers.
+  const headers = config.securityHeaders ?? API_HEADERS;
+  void reply.header('x-request-id', request.id).headers(headers);
+  return undefined;
+};

@@ -6,6 +6,7 @@ import { installAccessControl } from '../auth/access-control';
 import { Access } from '../auth/access.decorator';
 import type { ApiKeysService, Principal } from '../auth/api-keys.service';
 import { UnauthorizedError } from './errors';
+import { installRequestGate } from './request-gate';
 import { applyRoutePolicies, ROUTE_POLICIES, RoutePolicy } from './route-policy';
 
 const LIMITS = { default: 100, dataset: 300, predict: 200, model: 4096 };
@@ -24,7 +25,7 @@ const keys = {
 function app(metricsRequireKey = false): FastifyInstance {
   const fastify = Fastify();
   applyRoutePolicies(fastify, LIMITS);
-  installAccessControl(fastify, keys, { metricsRequireKey });
+  installRequestGate(fastify, [installAccessControl(fastify, keys, { metricsRequireKey })]);
   fastify.setErrorHandler((error: Error & { status?: number }, _request, reply) => {
     void reply.status(error.status ?? 500).send({ error: error.message });
   });

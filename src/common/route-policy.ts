@@ -49,6 +49,11 @@ export interface RouteRules {
   readonly overloadExempt: boolean;
   /** The shape of errors raised before a handler runs (access, rate limit, overload, body). */
   readonly errors: 'problem' | 'open-inference';
+  /**
+   * `every`: each request gets an access line; `sampled`: errors and slow requests do, fast
+   * successful ones by ACCESS_LOG_PREDICTION_SAMPLE_RATE (common/access-log.ts).
+   */
+  readonly accessLog: 'every' | 'sampled';
 }
 
 const MANAGEMENT: RouteRules = {
@@ -58,6 +63,7 @@ const MANAGEMENT: RouteRules = {
   headers: 'api',
   overloadExempt: false,
   errors: 'problem',
+  accessLog: 'every',
 };
 const OPEN: RouteRules = { ...MANAGEMENT, key: 'open', rateLimit: 'none' };
 const PROBE: RouteRules = { ...OPEN, overloadExempt: true };
@@ -68,8 +74,15 @@ export const ROUTE_POLICIES: Readonly<Record<RouteClass, RouteRules>> = {
   'dataset-upload': { ...MANAGEMENT, bodyLimit: 'dataset' },
   // JSON artifacts within the default limit; an ONNX file streams in within the model limit.
   'model-upload': { ...MANAGEMENT, fileLimit: 'model' },
-  predict: { ...MANAGEMENT, bodyLimit: 'predict', rateLimit: 'predict' },
-  infer: { ...MANAGEMENT, bodyLimit: 'predict', rateLimit: 'predict', errors: 'open-inference' },
+  // Predictions are the traffic: Prometheus counts each, the access log samples them.
+  predict: { ...MANAGEMENT, bodyLimit: 'predict', rateLimit: 'predict', accessLog: 'sampled' },
+  infer: {
+    ...MANAGEMENT,
+    bodyLimit: 'predict',
+    rateLimit: 'predict',
+    errors: 'open-inference',
+    accessLog: 'sampled',
+  },
   'open-inference': { ...MANAGEMENT, errors: 'open-inference' },
   // Health probes: Kubernetes (and KServe's /v2/health/*) call them without a key.
   probe: PROBE,

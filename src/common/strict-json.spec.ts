@@ -35,4 +35,18 @@ describe('findDuplicateKey', () => {
   ])('accepts %s', (text) => {
     expect(checkJsonText(text)).toBeNull();
   });
+
+  it('finds a repeat among many keys, and accepts as many distinct ones (the Set beyond 16)', () => {
+    const keys = Array.from({ length: 40 }, (_, i) => `"k${i}":${i}`);
+    expect(checkJsonText(`{${keys.join(',')}}`)).toBeNull();
+    expect(checkJsonText(`{${[...keys, '"k3":0'].join(',')}}`)).toEqual({ duplicateKey: 'k3' });
+    expect(checkJsonText(`[{${keys.join(',')}},{"k39":1,"k39":2}]`)).toEqual({
+      duplicateKey: 'k39',
+    });
+  });
+
+  it('starts each text afresh after one it stopped in the middle of', () => {
+    expect(checkJsonText('{"a":1,"a":2,"b":[1,2,3]}')).toEqual({ duplicateKey: 'a' });
+    expect(checkJsonText('{"b":1}')).toBeNull();
+  });
 });

@@ -18,10 +18,19 @@ export interface AppConfig {
   host: string;
   dataDir: string;
   database: DatabaseConfig;
+  /** OBJECT_STORE: where dataset contents, artifacts and reference samples are kept. */
+  objectStore: ObjectStoreConfig;
   /** REDIS_URL: training jobs go to a BullMQ queue run by `npm run start:worker`, replicas share
    * rate limits and hear of each other's changes. Unset: everything stays in this process. */
   redis: { url: string; keyPrefix: string } | null;
   logLevel: LogLevel;
+  /** The per-request access lines (common/access-log.ts). */
+  accessLog: {
+    /** The share of successful, fast prediction requests that get a line (1: every one). */
+    predictionSampleRate: number;
+    /** A request that took at least this long always gets a line. */
+    slowMs: number;
+  };
   /** Request body limits in bytes, per route class. */
   bodyLimits: { default: number; dataset: number; predict: number; model: number };
   training: {
@@ -47,6 +56,8 @@ export interface AppConfig {
     intraOpThreads: number;
   };
   metrics: { maxModelLabels: number };
+  /** The drift gauges: recomputed every `intervalMs` (0: never) over the last `windowMs`. */
+  drift: { intervalMs: number; windowMs: number };
   security: {
     /** MODELDOCK_ADMIN_KEY; unset: a key is created in DATA_DIR/admin.key on the first start. */
     adminKey: string | undefined;
@@ -63,6 +74,30 @@ export interface AppConfig {
 
 export type DatabaseConfig =
   { type: 'sqlite'; path: string } | { type: 'postgres'; url: string; schema: string | undefined };
+
+/**
+ * `file`: one file per object under `root` (DATA_DIR/objects), the default on SQLite. `database`:
+ * rows of `stored_objects`, the default on PostgreSQL, whose replicas share the database and no
+ * disk. `s3`: objects in an S3-compatible bucket (AWS S3, MinIO, Ceph…), credentials from the AWS
+ * SDK's default chain.
+ */
+export type ObjectStoreConfig =
+  { kind: 'file'; root: string } | { kind: 'database' } | ({ kind: 's3' } & S3StoreConfig);
+
+export interface S3StoreConfig {
+  /** S3_BUCKET */
+  bucket: string;
+  /** S3_ENDPOINT, for a server other than AWS; undefined: AWS's endpoint for the region. */
+  endpoint: string | undefined;
+  /** S3_REGION, else AWS_REGION, else us-east-1. */
+  region: string;
+  /** S3_PREFIX, normalised to '' or segments ending in '/': every key is stored under it. */
+  prefix: string;
+  /** S3_FORCE_PATH_STYLE: http://host/bucket/key instead of http://bucket.host/key. */
+  forcePathStyle: boolean;
+}
+
+export const OBJECT_STORE_KINDS: readonly ObjectStoreConfig['kind'][] = ['file', 'database', 's3'];
 
 export const MIN_ADMIN_KEY_LENGTH = 32;
 
@@ -111,6 +146,84 @@ function databaseFrom(env: Env, dataDir: string): DatabaseConfig {
   );
 }
 
+function objectStoreFrom(env: Env, dataDir: string, database: DatabaseConfig): ObjectStoreConfig {
+  const raw = env.OBJECT_STORE?.trim();
+  const kind = raw || (database.type === 'sqlite' ? 'file' : 'database');
+  if (kind === 'file') return { kind, root: path.join(dataDir, 'objects') };
+  if (kind === 'database') return { kind };
+  if (kind === 's3') return { kind, ...s3From(env) };
+  throw new ConfigError(
+    `OBJECT_STORE must be one of ${OBJECT_STORE_KINDS.join(', ')}; got "${raw}".`,
+  );
+}
+
+function s3From(env: Env): S3StoreConfig {
+  const bucket = env.S3_BUCKET?.trim();
+  if (!bucket) {
+    throw new ConfigError(
+      'S3_BUCKET must name the bucket when OBJECT_STORE is s3 (e.g. S3_BUCKET=modeldock-objects).',
+    );
+  }
+  // AWS's rules, loosened to what older buckets and other servers allow; mostly to catch a URL or
+  // a path given where a bare name belongs.
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{1,253}[A-Za-z0-9]$/.test(bucket)) {
+    throw new ConfigError(
+      `S3_BUCKET must be a bucket name (3 to 255 letters, digits, ".", "_" or "-"; a key prefix ` +
+        `goes in S3_PREFIX, a server's URL in S3_ENDPOINT); got "${bucket.split('@').pop()}".`,
+    );
+  }
+  const endpoint = s3EndpointFrom(env);
+  const region = env.S3_REGION?.trim() || env.AWS_REGION?.trim() || 'us-east-1';
+  if (!/^[a-z0-9-]{1,64}$/i.test(region)) {
+    throw new ConfigError(`S3_REGION must be a region name like eu-west-1; got "${region}".`);
+  }
+  const rawPrefix = env.S3_PREFIX?.trim() ?? '';
+  const prefix = rawPrefix.replace(/^\/+|\/+$/g, '');
+  if (
+    prefix !== '' &&
+    (prefix.length > 200 ||
+      !/^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/.test(prefix) ||
+      prefix.split('/').some((segment) => segment === '.' || segment === '..'))
+  ) {
+    throw new ConfigError(
+      'S3_PREFIX must be up to 200 characters of "/"-separated segments of letters, digits, ' +
+        `".", "_" and "-", none of them "." or ".." (e.g. modeldock/prod); got "${rawPrefix}".`,
+    );
+  }
+  return {
+    bucket,
+    endpoint,
+    region,
+    prefix: prefix === '' ? '' : `${prefix}/`,
+    // A server of one's own seldom has a DNS name per bucket; AWS prefers virtual-hosted style.
+    forcePathStyle: boolean(env, 'S3_FORCE_PATH_STYLE', endpoint !== undefined),
+  };
+}
+
+function s3EndpointFrom(env: Env): string | undefined {
+  const raw = env.S3_ENDPOINT?.trim();
+  if (!raw) return undefined;
+  let url: URL | undefined;
+  try {
+    url = new URL(raw);
+  } catch {
+    url = undefined;
+  }
+  if (url?.username || url?.password) {
+    // Never echo credentials: keep only what follows the last @.
+    throw new ConfigError(
+      'S3_ENDPOINT must not hold credentials (they come from AWS_ACCESS_KEY_ID and ' +
+        `AWS_SECRET_ACCESS_KEY or another source the AWS SDK reads); got "…@${raw.split('@').pop()}".`,
+    );
+  }
+  if (!url || !['http:', 'https:'].includes(url.protocol) || url.search || url.hash) {
+    throw new ConfigError(
+      `S3_ENDPOINT must be the server's URL, like http://minio:9000 or https://s3.example.com; got "${raw}".`,
+    );
+  }
+  return raw.replace(/\/+$/, '');
+}
+
 function redisFrom(env: Env): AppConfig['redis'] {
   const url = env.REDIS_URL?.trim();
   if (!url) return null;
@@ -126,6 +239,16 @@ function redisFrom(env: Env): AppConfig['redis'] {
     );
   }
   return { url, keyPrefix };
+}
+
+function fraction(env: Env, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < 0 || value > 1) {
+    throw new ConfigError(`${name} must be a number between 0 and 1; got "${raw}".`);
+  }
+  return value;
 }
 
 function boolean(env: Env, name: string, fallback: boolean): boolean {
@@ -177,13 +300,19 @@ export function loadAppConfig(env: Env): AppConfig {
     throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}; got "${logLevel}".`);
   }
   const MiB = 1024 * 1024;
+  const database = databaseFrom(env, dataDir);
   return {
     port: integer(env, 'PORT', 3000, 0, 65535),
     host: env.HOST?.trim() || '0.0.0.0',
     dataDir,
-    database: databaseFrom(env, dataDir),
+    database,
+    objectStore: objectStoreFrom(env, dataDir, database),
     redis: redisFrom(env),
     logLevel,
+    accessLog: {
+      predictionSampleRate: fraction(env, 'ACCESS_LOG_PREDICTION_SAMPLE_RATE', 0.01),
+      slowMs: integer(env, 'ACCESS_LOG_SLOW_MS', 250, 0, 3600000),
+    },
     bodyLimits: {
       default: integer(env, BODY_LIMIT_SETTINGS.default, 1 * MiB, 1024, 1024 * MiB),
       dataset: integer(env, BODY_LIMIT_SETTINGS.dataset, 100 * MiB, 1024, 4096 * MiB),
@@ -204,6 +333,10 @@ export function loadAppConfig(env: Env): AppConfig {
     },
     onnx: { intraOpThreads: integer(env, 'ONNX_INTRA_OP_THREADS', 1, 1, 256) },
     metrics: { maxModelLabels: integer(env, 'METRICS_MAX_MODEL_LABELS', 100, 1, 10000) },
+    drift: {
+      intervalMs: integer(env, 'DRIFT_INTERVAL_MS', 300000, 0, 86400000),
+      windowMs: integer(env, 'DRIFT_WINDOW_MS', 3600000, 60000, 30 * 86400000),
+    },
     security: {
       adminKey: adminKeyFrom(env),
       metricsRequireKey: boolean(env, 'METRICS_REQUIRE_KEY', false),

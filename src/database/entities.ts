@@ -4,6 +4,7 @@ import { ModelAlias } from '../models/model-alias.entity';
 import { ModelEvent } from '../models/model-event.entity';
 import { ModelVersion } from '../models/model-version.entity';
 import { RegisteredModel } from '../models/registered-model.entity';
+import { PredictionLogEntry } from '../monitoring/prediction-log.entity';
 import { TrainingJob } from '../training/training-job.entity';
 
 export const ENTITIES = [
@@ -14,4 +15,5 @@ export const ENTITIES = [
   ModelAlias,
   ModelEvent,
   ApiKey,
+  PredictionLogEntry,
 ];

@@ -1,5 +1,15 @@
 import { createHash } from 'node:crypto';
-import { checksumOf, decodeTabularData, encodeTabularData, sliceRows } from './column-codec';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import {
+  checksumOf,
+  decodeTabularData,
+  encodeTabularData,
+  readColumns,
+  readRowsFromFile,
+  sliceRows,
+} from './column-codec';
 import { TabularData } from './tabular-data';
 
 function sample(): TabularData {
@@ -143,6 +153,76 @@ describe('encodeTabularData / decodeTabularData', () => {
   });
 });
 
+describe('readColumns', () => {
+  let dir: string;
+  const write = (bytes: Buffer) => {
+    const file = path.join(dir, 'data');
+    writeFileSync(file, bytes);
+    return file;
+  };
+
+  beforeEach(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'modeldock-codec-'));
+  });
+
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('reads the named columns in the order asked, as decodeTabularData does', () => {
+    const file = write(encodeTabularData(sample()));
+    const full = decodeTabularData(encodeTabularData(sample()));
+    const read = readColumns({ file: file }, ['big', 'label']);
+    expect(read).toEqual({ rowCount: 4, columns: [full.columns[2], full.columns[1]] });
+    expect(read.columns[0].values).toBeInstanceOf(Float64Array);
+    const x = readColumns({ file: file }, ['x']).columns[0].values as Float64Array;
+    expect(Number.isNaN(x[1])).toBe(true);
+    expect(Object.is(x[2], -0)).toBe(true);
+  });
+
+  it('reads the same columns from the encoded bytes as from the file', () => {
+    const encoded = encodeTabularData(sample());
+    const file = write(encoded);
+    const fromBytes = readColumns({ encoded: new Uint8Array(encoded) }, ['big', 'label', 'x']);
+    expect(fromBytes).toEqual(readColumns({ file }, ['big', 'label', 'x']));
+    expect(() => readColumns({ encoded: encoded.subarray(0, 20) }, ['x'])).toThrow(
+      /Not a valid encoded dataset/,
+    );
+  });
+
+  it('says the contents are missing when the file is gone, the ENOENT as its cause', () => {
+    const gone = path.join(dir, 'gone');
+    expect(() => readColumns({ file: gone }, ['x'])).toThrow(
+      /contents of the dataset are missing from storage/,
+    );
+    expect(() => readColumns({ file: gone }, ['x'])).toThrow(
+      expect.objectContaining({ cause: expect.objectContaining({ code: 'ENOENT' }) }),
+    );
+  });
+
+  it('reads a number column after a string column and reads none at all', () => {
+    const file = write(encodeTabularData(sample()));
+    expect(readColumns({ file: file }, [])).toEqual({ rowCount: 4, columns: [] });
+    expect(readColumns({ file: file }, ['big']).columns[0].values).toEqual(
+      Float64Array.from([Number.MAX_VALUE, -2, 0, 3]),
+    );
+  });
+
+  it('names a column the dataset does not have', () => {
+    const file = write(encodeTabularData(sample()));
+    expect(() => readColumns({ file: file }, ['x', 'nope'])).toThrow('no column "nope"');
+  });
+
+  it('rejects a truncated file and one with trailing bytes, like a buffer', () => {
+    const encoded = encodeTabularData(sample());
+    expect(() =>
+      readColumns({ file: write(encoded.subarray(0, encoded.length - 8)) }, ['x']),
+    ).toThrow(/Not a valid encoded dataset/);
+    expect(() =>
+      readColumns({ file: write(Buffer.concat([encoded, Buffer.alloc(8)])) }, ['x']),
+    ).toThrow('8 unexpected bytes follow the last column');
+    expect(() => readColumns({ file: write(Buffer.from('MDT')) }, ['x'])).toThrow(/magic/);
+  });
+});
+
 describe('checksumOf', () => {
   it('is the SHA-256 hex digest of the encoding', () => {
     const encoded = encodeTabularData(sample());
@@ -195,5 +275,43 @@ describe('sliceRows', () => {
     [0, Infinity],
   ])('rejects offset %p with limit %p', (offset, limit) => {
     expect(() => sliceRows(sample(), offset, limit)).toThrow(RangeError);
+  });
+});
+
+describe('readRowsFromFile', () => {
+  let dir: string;
+
+  beforeEach(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'modeldock-codec-rows-'));
+  });
+
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('gives every page of a table as sliceRows does from the decoded table', () => {
+    const file = path.join(dir, 'data');
+    const encoded = encodeTabularData(sample());
+    writeFileSync(file, encoded);
+    const full = decodeTabularData(encoded);
+    for (const [offset, limit] of [
+      [0, 50],
+      [1, 2],
+      [3, 1],
+      [3, 10],
+      [4, 5],
+      [9, 2],
+      [2, 0],
+    ]) {
+      expect(readRowsFromFile(file, offset, limit)).toEqual(sliceRows(full, offset, limit));
+    }
+    // Missing numbers as null, -0 as it was, strings and their nulls.
+    expect(readRowsFromFile(file, 1, 2)).toEqual(sliceRows(full, 1, 2));
+    expect(readRowsFromFile(file, 1, 1)[0]).toContain(null);
+  });
+
+  it('rejects a truncated file as the decoder does', () => {
+    const encoded = encodeTabularData(sample());
+    const file = path.join(dir, 'data');
+    writeFileSync(file, encoded.subarray(0, encoded.length - 8));
+    expect(() => readRowsFromFile(file, 0, 2)).toThrow(/Not a valid encoded dataset/);
   });
 });

@@ -1,5 +1,6 @@
 import { checksumOf, encodeTabularData } from './column-codec';
 import { parseCsv, parseRecords, parseRows } from './dataset-parser';
+import { readPlainCsv } from './plain-csv-reader';
 import { Column, DATASET_LIMITS, DatasetParseError, TabularData } from './tabular-data';
 
 function parseErrorOf(parse: () => unknown): DatasetParseError {
@@ -346,6 +347,97 @@ describe('parseCsv', () => {
     );
     expect(label.every((value, i) => value === `class${i % 3}`)).toBe(true);
     expect(note[rowCount - 1]).toBe(`note ${rowCount - 1}, quoted`);
+  });
+});
+
+describe('parseCsv on plain files (no quotes, LF line ends: read without csv-parse)', () => {
+  /** The same CSV with CRLF line ends, which parseCsv reads with csv-parse. */
+  const throughCsvParse = (csv: string) => parseCsv(csv.replace(/\n/g, '\r\n'));
+
+  it('gives the table csv-parse gives for random numbers, empty cells, text and blank lines', () => {
+    let state = 7;
+    const random = () => {
+      state = (state * 1103515245 + 12345) % 2147483648;
+      return state / 2147483648;
+    };
+    const cell = (kind: number): string => {
+      const draw = random();
+      if (draw < 0.05) return '';
+      if (kind === 0) return String((random() - 0.5) * 10 ** Math.floor(random() * 10 - 4));
+      if (kind === 1) return (random() * 100).toFixed(Math.floor(random() * 8));
+      if (kind === 2) return String(Math.floor(random() * 1e6) - 5e5);
+      return draw < 0.9 ? `class ${Math.floor(random() * 3)}` : 'the été of 日本';
+    };
+    for (let table = 0; table < 20; table++) {
+      const lines = ['n0,n1,n2,text,late'];
+      for (let row = 0; row < 500; row++) {
+        if (random() < 0.02) lines.push('');
+        // The last column holds numbers until near its end, then text.
+        const late = row === 450 ? 'N/A' : cell(row > 400 ? 1 : 2);
+        lines.push([cell(0), cell(1), cell(2), cell(3), late].join(','));
+      }
+      const csv = lines.join('\n') + (table % 2 ? '\n' : '');
+
+      expect(readPlainCsv(Buffer.from(csv))).not.toBeNull();
+      expect(parseCsv(csv)).toEqual(throughCsvParse(csv));
+    }
+  });
+
+  it('keeps every cell as text once a column turns out to hold text after rows of numbers', () => {
+    const data = parseCsv('x,y\n1,1\n\n007,2\n,3\n1.50,4\nabc,5\n');
+
+    expect(strings(data, 'x')).toEqual(['1', '007', null, '1.50', 'abc']);
+    expect(numbers(data, 'y')).toEqual([1, 2, 3, 4, 5]);
+  });
+
+  it('leaves to csv-parse a file whose columns turn to text late, one after another', () => {
+    const width = 8;
+    const rows = Array.from({ length: 200 }, (_, row) =>
+      Array.from({ length: width }, (_, column) => (row === 199 - column ? 'x' : String(row))),
+    );
+    const csv = [Array.from({ length: width }, (_, i) => `c${i}`), ...rows]
+      .map((cells) => cells.join(','))
+      .join('\n');
+
+    expect(readPlainCsv(Buffer.from(csv))).toBeNull();
+    expect(strings(parseCsv(csv), 'c7')[192]).toBe('x');
+    expect(parseCsv(csv)).toEqual(throughCsvParse(csv));
+  });
+
+  it('reads numbers written as pandas writes float64, to the bits of Number(text)', () => {
+    const texts = [
+      '0.1',
+      '-0.0',
+      '1e-05',
+      '1.2345678901234567e+16',
+      '0.30000000000000004',
+      '-1.7976931348623157e+308',
+      '5e-324',
+      '3.0',
+    ];
+    const values = numbers(parseCsv(`x\n${texts.join('\n')}\n`), 'x');
+
+    values.forEach((value, i) => expect(Object.is(value, Number(texts[i]))).toBe(true));
+  });
+
+  it.each([
+    ['a cell with a space at its edge', 'a,b\n1, 2\n'],
+    ['a cell ending in a no-break space', 'a,b\n1,x\u00a0\n'],
+    ['a ragged row', 'a,b\n1,2\n3\n'],
+    ['a duplicate column name', 'a,a\n1,2\n'],
+    ['an empty column', 'a,b\n1,\n2,\n'],
+    ['a header only', 'a,b\n'],
+  ])('leaves %s to csv-parse, which reports the same as for CRLF', (_label, csv) => {
+    expect(readPlainCsv(Buffer.from(csv))).toBeNull();
+    const outcome = (parse: () => TabularData) => {
+      try {
+        return parse();
+      } catch (error) {
+        return error instanceof DatasetParseError ? error.errors : error;
+      }
+    };
+
+    expect(outcome(() => parseCsv(csv))).toEqual(outcome(() => throughCsvParse(csv)));
   });
 });
 

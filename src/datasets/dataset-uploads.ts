@@ -1,12 +1,14 @@
 import { Busboy, BusboyHeaders, BusboyInstance } from '@fastify/busboy';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { errorCodes, type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { IncomingMessage } from 'node:http';
+import type { Readable } from 'node:stream';
 import { InvalidInputError, PayloadTooLargeError } from '../common/errors';
 import { declareBodyReaders } from '../common/body-readers';
 import { BODY_LIMIT_SETTINGS } from '../common/route-policy';
 import { NAME_PATTERN, NAME_RULE } from '../common/names';
-import { checkJsonText, unsupportedMediaType } from '../common/strict-json';
+import { jsonProblemMessage, streamJsonBodies, unsupportedMediaType } from '../common/strict-json';
 import type { DatasetUpload } from './datasets.service';
+import type { JsonMalformation } from './json-table-reader';
 
 /** Bodies read as CSV on the dataset route. `text/plain` is what many curl lines send for a file. */
 const CSV_MEDIA_TYPES = ['text/csv', 'application/csv', 'text/plain'];
@@ -23,21 +25,144 @@ export function datasetUploadAdvice(request: FastifyRequest): string {
   );
 }
 
+/**
+ * A CSV body as it arrives, handed to the route before it is read: its bytes are read once, by the
+ * upload (dataset-ingest.ts), and counted against the route's body limit on the way.
+ */
+export class CsvBody {
+  constructor(
+    private readonly request: FastifyRequest,
+    private readonly payload: Readable,
+  ) {}
+
+  /** The upload, named by `?name=` (a CSV upload without one is refused once it is read). */
+  upload(name: string | undefined): DatasetUpload {
+    const request = this.request;
+    return {
+      kind: 'csv',
+      bytes: readLimited(
+        this.payload,
+        request.routeOptions.bodyLimit,
+        () => tooLarge(),
+        (first) => {
+          // JSON labelled text/plain (a common curl slip) would parse as a one-column CSV: say so.
+          if (first === 0x7b || first === 0x5b) {
+            throw new InvalidInputError(
+              `The body looks like JSON but its Content-Type is ${request.headers['content-type']}, which is read as CSV. ${datasetUploadAdvice(request)}`,
+            );
+          }
+        },
+      ),
+      name: () => Promise.resolve(name),
+    };
+  }
+}
+
+/**
+ * A JSON body as it arrives, handed to the route before it is read: streamed into the ingest
+ * thread (json-table-reader.ts), counted against the route's body limit on the way.
+ */
+export class JsonBody {
+  constructor(
+    private readonly request: FastifyRequest,
+    private readonly payload: Readable,
+  ) {}
+
+  /**
+   * The upload; `?name=` names it when the body has no name of its own (as `{ name, ...body }`
+   * did for a body parsed whole).
+   */
+  upload(queryName: string | undefined): DatasetUpload {
+    return {
+      kind: 'json-stream',
+      bytes: readLimited(this.payload, this.request.routeOptions.bodyLimit, tooLarge, () => {}),
+      options: { bareArrayIsRecords: false, refusePrototypeKeys: true },
+      name: () =>
+        Promise.resolve((own: { value: unknown } | undefined) =>
+          own ? own.value : queryName || undefined,
+        ),
+      malformed: bodyMalformation,
+    };
+  }
+}
+
+/** What the app's JSON body parser and strict-json.ts answer for the same text. */
+function bodyMalformation(problem: JsonMalformation): Error {
+  if ('empty' in problem) return new errorCodes.FST_ERR_CTP_EMPTY_JSON_BODY();
+  if ('syntax' in problem) return new SyntaxError(problem.syntax);
+  if ('prototypeKey' in problem)
+    return new SyntaxError('Object contains forbidden prototype property');
+  return new InvalidInputError(jsonProblemMessage(problem));
+}
+
+/** What reading a JSON file part whole answered (JSON.parse, then strict-json.ts's checks). */
+function fileMalformation(filename: string, problem: JsonMalformation): Error {
+  if ('empty' in problem || 'syntax' in problem) {
+    const reason = 'empty' in problem ? 'Unexpected end of JSON input' : problem.syntax;
+    return new InvalidInputError(`The file ${filename} is not valid JSON: SyntaxError: ${reason}`);
+  }
+  if ('duplicateKey' in problem) {
+    return new InvalidInputError(
+      `The file ${filename} has the key "${problem.duplicateKey}" twice in one object; keep one.`,
+    );
+  }
+  return new InvalidInputError(`The file ${filename} is nested too deeply; flatten it.`);
+}
+
+/** Fastify's own "body too large", which the problem filter words with the route's limit. */
+function tooLarge(): Error {
+  return new errorCodes.FST_ERR_CTP_BODY_TOO_LARGE();
+}
+
+/**
+ * The bytes of `stream` as they come, failing with `tooLarge()` past `limitBytes`; `checkStart`
+ * sees the first byte that is not white space once every byte was read (within the limit).
+ * Whenever the reading stops (done, refused, or abandoned by the consumer), the rest of the stream
+ * is read and dropped, so that the reply can go out.
+ */
+async function* readLimited(
+  stream: Readable,
+  limitBytes: number,
+  tooLargeError: () => Error,
+  checkStart: (firstByte: number) => void,
+): AsyncGenerator<Buffer> {
+  let size = 0;
+  let first = -1;
+  try {
+    // Not destroyed when the loop ends early: a request's stream is its connection.
+    for await (const chunk of stream.iterator({
+      destroyOnReturn: false,
+    }) as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > limitBytes) throw tooLargeError();
+      if (first === -1) first = chunk.find((byte) => byte > 32) ?? -1;
+      yield chunk;
+    }
+  } finally {
+    stream.resume();
+  }
+  checkStart(first);
+}
+
 /** A multipart form as read from the dataset route: the `file` part, the `name` field, the rest. */
 export class DatasetForm {
-  file: { content: Buffer; filename: string; mimetype: string } | undefined;
+  /** The first part named `file`, to be read as it arrives. */
+  file: { bytes: AsyncIterable<Buffer>; filename: string; mimetype: string } | undefined;
   name: string | undefined;
   readonly otherParts: string[] = [];
+  /** Settles once the whole form is read: rejects with what went wrong with it. */
+  finished: Promise<void> = Promise.resolve();
 }
 
 /** At most this many parts in a dataset form: a file, a name, and room for a client's extras. */
 const FORM_LIMITS = { files: 8, fields: 16, parts: 32 };
 
 /**
- * The dataset route's body parsers: CSV (and text/plain, read as CSV) as raw bytes within the
- * route's body limit, and multipart forms read by busboy into a DatasetForm, the file part capped
- * at the same limit. Other routes answer these media types with a 415 that says what to send.
- * No hook is added: the prediction routes pay nothing for forms they never take.
+ * The dataset route's body parsers: CSV (and text/plain, read as CSV) handed on unread as a
+ * CsvBody, and multipart forms read by busboy into a DatasetForm as far as their `file` part,
+ * which is handed on unread too, capped at the same limit. Other routes answer these media types
+ * with a 415 that says what to send. No hook is added: the prediction routes pay nothing for
+ * forms they never take.
  */
 export function installDatasetBodyParsers(fastify: FastifyInstance): void {
   fastify.addHook('onRoute', (route) => {
@@ -45,28 +170,34 @@ export function installDatasetBodyParsers(fastify: FastifyInstance): void {
       route.config = { ...route.config, mediaTypeAdvice: datasetUploadAdvice };
     }
   });
+  streamJsonBodies('dataset-upload', (request, payload) => {
+    // As Fastify's own body reader does: a declared length over the limit is refused unread.
+    if (Number(request.headers['content-length']) > request.routeOptions.bodyLimit) {
+      throw tooLarge();
+    }
+    return new JsonBody(request, payload);
+  });
   declareBodyReaders('dataset-upload', {
     form: (request, payload) => readDatasetForm(request, payload, request.routeOptions.bodyLimit),
   });
-  fastify.addContentTypeParser(CSV_MEDIA_TYPES, { parseAs: 'buffer' }, (request, body, done) => {
+  fastify.addContentTypeParser(CSV_MEDIA_TYPES, (request, payload, done) => {
     if (request.routeOptions.config.routeClass !== 'dataset-upload') {
       return done(unsupportedMediaType(request), undefined);
     }
-    // JSON labelled text/plain (a common curl slip) would parse as a one-column CSV: say so.
-    const first = (body as Buffer).find((byte) => byte > 32);
-    if (first === 0x7b || first === 0x5b) {
-      return done(
-        new InvalidInputError(
-          `The body looks like JSON but its Content-Type is ${request.headers['content-type']}, which is read as CSV. ${datasetUploadAdvice(request)}`,
-        ),
-        undefined,
-      );
+    // As Fastify's own body reader does: a declared length over the limit is refused unread.
+    if (Number(request.headers['content-length']) > request.routeOptions.bodyLimit) {
+      payload.resume();
+      return done(tooLarge(), undefined);
     }
-    done(null, body);
+    done(null, new CsvBody(request, payload));
   });
 }
 
-/** Streams a form through busboy, keeping the first `file` part (at most limitBytes) and `name`. */
+/**
+ * Streams a form through busboy as far as its first `file` part (at most limitBytes), resolving
+ * then with that part unread, or at the end of a form without one; the `name` field and the rest
+ * are read as the file part is.
+ */
 function readDatasetForm(
   request: FastifyRequest,
   payload: IncomingMessage,
@@ -74,12 +205,19 @@ function readDatasetForm(
 ): Promise<DatasetForm> {
   return new Promise((resolve, reject) => {
     const form = new DatasetForm();
-    let settled = false;
+    let handedOn = false;
+    let formFailed: (error: Error) => void = reject;
+    let formFinished: () => void = () => undefined;
+    let failure: Error | null = null;
+    let fileStream: Readable | null = null;
     const fail = (error: Error) => {
-      if (settled) return;
-      settled = true;
+      if (failure) return;
+      failure = error;
       payload.unpipe(busboy);
-      reject(error);
+      payload.resume();
+      // A reader of the file part stops with the error rather than wait for the rest.
+      fileStream?.destroy(error);
+      formFailed(error);
     };
     let busboy: BusboyInstance;
     try {
@@ -91,14 +229,25 @@ function readDatasetForm(
       // No boundary in the Content-Type, and the like.
       return reject(formUnreadable(error));
     }
+    const handOn = () => {
+      handedOn = true;
+      form.finished = new Promise<void>((resolveForm, rejectForm) => {
+        formFinished = resolveForm;
+        formFailed = rejectForm;
+      });
+      // Seen by whoever reads the form on; not an unhandled rejection meanwhile.
+      form.finished.catch(() => undefined);
+      resolve(form);
+    };
     busboy.on('file', (fieldname, stream, filename, _encoding, mimetype) => {
-      if (fieldname !== 'file' || form.file) {
+      if (fieldname !== 'file' || form.file || failure) {
         form.otherParts.push(fieldname);
         stream.resume(); // an unread part would stall the form
         return;
       }
-      const chunks: Buffer[] = [];
-      stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+      fileStream = stream;
+      // Its reader sees a failure when it reads; before then, it is not an unhandled error.
+      stream.on('error', () => undefined);
       stream.on('limit', () =>
         fail(
           new PayloadTooLargeError(
@@ -106,9 +255,19 @@ function readDatasetForm(
           ),
         ),
       );
-      stream.on('end', () => {
-        form.file = { content: Buffer.concat(chunks), filename, mimetype };
-      });
+      form.file = {
+        bytes: readLimited(
+          stream,
+          limitBytes,
+          () => failure ?? new Error('form failed'),
+          () => {
+            if (failure) throw failure;
+          },
+        ),
+        filename,
+        mimetype,
+      };
+      handOn();
     });
     busboy.on('field', (fieldname, value) => {
       if (fieldname === 'name') form.name = value;
@@ -125,9 +284,9 @@ function readDatasetForm(
     busboy.on('fieldsLimit', tooManyParts);
     busboy.on('error', (error) => fail(formUnreadable(error)));
     busboy.on('finish', () => {
-      if (settled) return;
-      settled = true;
-      resolve(form);
+      if (failure) return;
+      if (handedOn) formFinished();
+      else resolve(form);
     });
     payload.on('error', (error) => fail(error));
     payload.pipe(busboy);
@@ -140,12 +299,16 @@ function formUnreadable(error: unknown): InvalidInputError {
   return new InvalidInputError(`The multipart form could not be read: ${reason}.`);
 }
 
-/** The upload a form carries; the name is `?name=`, else the form's `name` field, else the file's. */
-export function formUpload(
+/**
+ * The upload a form carries; the name is `?name=`, else the form's `name` field, else the file's.
+ * The file part is handed on unread, CSV or JSON (its name is settled once it is read: the name
+ * field may follow it).
+ */
+export async function formUpload(
   form: DatasetForm,
   queryName: string | undefined,
   request: FastifyRequest,
-): DatasetUpload {
+): Promise<DatasetUpload> {
   const { file } = form;
   if (!file) {
     const received = form.otherParts.length ? ` (it has ${form.otherParts.join(', ')})` : '';
@@ -154,45 +317,35 @@ export function formUpload(
       [{ field: 'file', message: 'is required: a form part holding the CSV or JSON file' }],
     );
   }
-  if (form.name !== undefined && !NAME_PATTERN.test(form.name)) {
-    throw new InvalidInputError(`The form's name field ${NAME_RULE}.`, [
-      { field: 'name', message: NAME_RULE },
-    ]);
-  }
-  return toUpload(file.content, file.filename, file.mimetype, queryName ?? form.name);
-}
-
-function toUpload(
-  content: Buffer,
-  filename: string,
-  mimetype: string,
-  givenName: string | undefined,
-): DatasetUpload {
-  const isJson = mimetype === 'application/json' || /\.json$/i.test(filename);
+  const givenName = async () => {
+    await form.finished;
+    if (form.name !== undefined && !NAME_PATTERN.test(form.name)) {
+      throw new InvalidInputError(`The form's name field ${NAME_RULE}.`, [
+        { field: 'name', message: NAME_RULE },
+      ]);
+    }
+    return queryName ?? form.name;
+  };
+  const isJson = file.mimetype === 'application/json' || /\.json$/i.test(file.filename);
   if (!isJson) {
-    return { kind: 'csv', name: givenName ?? nameFromFile(filename), content };
+    return {
+      kind: 'csv',
+      bytes: file.bytes,
+      name: async () => (await givenName()) ?? nameFromFile(file.filename),
+    };
   }
-  const text = content.toString('utf8');
-  let body: unknown;
-  try {
-    body = JSON.parse(text);
-  } catch (error) {
-    throw new InvalidInputError(`The file ${filename} is not valid JSON: ${String(error)}`);
-  }
-  const problem = checkJsonText(text);
-  if (problem) {
-    throw new InvalidInputError(
-      'duplicateKey' in problem
-        ? `The file ${filename} has the key "${problem.duplicateKey}" twice in one object; keep one.`
-        : `The file ${filename} is nested too deeply; flatten it.`,
-    );
-  }
-  // A bare array is the records (what pandas' to_json(orient="records") writes).
-  const table: unknown = Array.isArray(body) ? { records: body } : body;
-  if (typeof table !== 'object' || table === null) return { kind: 'json', body: table };
-  const ownName = (table as { name?: unknown }).name;
-  const name = givenName ?? (ownName === undefined ? nameFromFile(filename) : ownName);
-  return { kind: 'json', body: { ...table, name } };
+  const filename = file.filename;
+  return {
+    kind: 'json-stream',
+    bytes: file.bytes,
+    // A bare array is the records (what pandas' to_json(orient="records") writes).
+    options: { bareArrayIsRecords: true, refusePrototypeKeys: false },
+    name: async () => {
+      const given = await givenName();
+      return (own) => given ?? (own === undefined ? nameFromFile(filename) : own.value);
+    },
+    malformed: (problem) => fileMalformation(filename, problem),
+  };
 }
 
 /** `my data (2).csv` → `my-data-2`: the file name without its extension, made a valid name. */

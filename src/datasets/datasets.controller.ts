@@ -24,7 +24,7 @@ import { Access } from '../auth/access.decorator';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { mapPage, PaginationQuery } from '../common/pagination';
 import { RoutePolicy } from '../common/route-policy';
-import { DatasetForm, formUpload } from './dataset-uploads';
+import { CsvBody, DatasetForm, formUpload, JsonBody } from './dataset-uploads';
 import { DatasetsService } from './datasets.service';
 import { toDatasetResponse } from './datasets.mapper';
 import {
@@ -51,7 +51,7 @@ export class DatasetsController {
       'JSON `{ name, columns, rows }` or `{ name, records }`; a CSV file (`Content-Type: text/csv` or `text/plain`, ' +
       'header row first) with `?name=`; or a multipart form whose `file` part holds the CSV or JSON ' +
       '(`curl -F file=@data.csv`), named by `?name=`, a `name` field, or else the file name. ' +
-      'Column types (number/string) are inferred; the table is parsed once and stored in columnar form.',
+      'Column types (number/string) are inferred; a CSV or JSON body is parsed as it arrives, in a background thread, and the table stored in columnar form.',
   })
   @ApiConsumes('application/json', 'text/csv', 'multipart/form-data')
   @ApiBody({
@@ -70,9 +70,9 @@ export class DatasetsController {
   ): Promise<DatasetResponse> {
     const dataset = await this.datasets.create(
       body instanceof DatasetForm
-        ? formUpload(body, query.name, request)
-        : Buffer.isBuffer(body)
-          ? { kind: 'csv', name: query.name, content: body }
+        ? await formUpload(body, query.name, request)
+        : body instanceof CsvBody || body instanceof JsonBody
+          ? body.upload(query.name)
           : {
               kind: 'json',
               body: query.name && isObject(body) ? { name: query.name, ...body } : body,

@@ -7,17 +7,46 @@ import { ConflictError, InvalidInputError, NotFoundError } from '../common/error
 import { NAME_PATTERN, NAME_RULE } from '../common/names';
 import { Page } from '../common/pagination';
 import { summarizeColumn } from './column-stats';
-import { checksumOf, decodeTabularData, encodeTabularData, sliceRows } from './column-codec';
-import { parseCsv, parseRecords, parseRows } from './dataset-parser';
+import {
+  checksumOf,
+  decodeTabularData,
+  EncodedSource,
+  encodeTabularData,
+  readRowsFromFile,
+  sliceRows,
+} from './column-codec';
+import { DatasetIngest } from './dataset-ingest';
+import type { JsonMalformation, JsonReadOptions } from './json-table-reader';
+import { parseRecords, parseRows } from './dataset-parser';
 import { OBJECT_STORAGE, ObjectStorage } from '../storage/object-storage';
+import { StoredObjectsSweeper } from '../storage/stored-objects-sweeper';
 import { Dataset } from './dataset.entity';
 import { DatasetParseError, TabularData } from './tabular-data';
+import type { EncodedFile } from './column-output';
+import type { ReadTable } from './table-columns';
 
 /** Another module's veto on deleting a dataset: a reason, or null to allow it. */
 export type DatasetDeletionCheck = (datasetId: string) => Promise<string | null>;
 
+/**
+ * An upload: a CSV's or a JSON body's bytes as they arrive, with its name (known once they are
+ * read: a form's name field may follow its file), or a JSON body already parsed.
+ */
 export type DatasetUpload =
-  { kind: 'csv'; name: string | undefined; content: Buffer } | { kind: 'json'; body: unknown };
+  | { kind: 'csv'; bytes: AsyncIterable<Buffer>; name: () => Promise<string | undefined> }
+  | {
+      kind: 'json-stream';
+      bytes: AsyncIterable<Buffer>;
+      options: JsonReadOptions;
+      /**
+       * Settles what names the upload besides its body (a form's name field), then gives the
+       * rule that names it from the body's own name, or its absence.
+       */
+      name: () => Promise<(own: { value: unknown } | undefined) => unknown>;
+      /** The error for a text that is not acceptable JSON, as the route words it. */
+      malformed: (problem: JsonMalformation) => Error;
+    }
+  | { kind: 'json'; body: unknown };
 
 @Injectable()
 export class DatasetsService {
@@ -26,20 +55,24 @@ export class DatasetsService {
   constructor(
     @InjectRepository(Dataset) private readonly datasets: Repository<Dataset>,
     @Inject(OBJECT_STORAGE) private readonly storage: ObjectStorage,
-  ) {}
+    private readonly ingest: DatasetIngest,
+    sweeper: StoredObjectsSweeper,
+  ) {
+    sweeper.claim(CONTENT_PREFIX, async () =>
+      (await this.datasets.find({ select: { id: true } })).map((dataset) => contentKey(dataset.id)),
+    );
+  }
 
   addDeletionCheck(check: DatasetDeletionCheck): void {
     this.deletionChecks.push(check);
   }
 
   async create(upload: DatasetUpload): Promise<Dataset> {
-    const { name, data } = this.parse(upload);
+    if (upload.kind === 'csv') return this.createFromCsv(upload);
+    if (upload.kind === 'json-stream') return this.createFromJson(upload);
+    const { name, data } = this.parseJson(upload.body);
     const content = encodeTabularData(data);
-    const dataset = this.datasets.create({
-      id: randomUUID(),
-      // Set here rather than by the database default, which keeps only whole seconds.
-      createdAt: new Date(),
-      name,
+    const dataset = this.newDataset(name, {
       rowCount: data.rowCount,
       columns: data.columns.map(summarizeColumn),
       checksum: checksumOf(content),
@@ -50,6 +83,90 @@ export class DatasetsService {
     await this.storage.put(contentKey(dataset.id), content);
     await this.datasets.insert(dataset);
     return this.get(dataset.id);
+  }
+
+  /**
+   * A CSV read as it arrives (DatasetIngest): the encoding is assembled in a staging file and moved
+   * into the store. The answer's order is the one a whole body read first gives: the body's own
+   * problems (too large, a broken form), then its name, then the CSV's.
+   */
+  private async createFromCsv(upload: Extract<DatasetUpload, { kind: 'csv' }>): Promise<Dataset> {
+    const staged = await this.ingest.stage(upload.bytes);
+    try {
+      const name = await upload.name();
+      if (!name) {
+        throw new InvalidInputError('A CSV upload needs a name: POST /v1/datasets?name=my-data.', [
+          { field: 'name', message: 'is required as a query parameter for CSV uploads' },
+        ]);
+      }
+      const outcome = await staged.outcome;
+      if ('invalid' in outcome) {
+        throw new InvalidInputError(outcome.invalid.message, outcome.invalid.errors);
+      }
+      if (!('table' in outcome)) throw new Error('the CSV upload was abandoned');
+      return await this.keep(name, outcome.table);
+    } finally {
+      await staged.discard();
+    }
+  }
+
+  /**
+   * A JSON body read as it arrives, in the ingest thread, as a CSV is; its problems answered in
+   * the order a body parsed whole met them: the body's own (too large, a broken form), the form's
+   * name field, the JSON text, the body's shape, its name, then the table.
+   */
+  private async createFromJson(
+    upload: Extract<DatasetUpload, { kind: 'json-stream' }>,
+  ): Promise<Dataset> {
+    const staged = await this.ingest.stage(upload.bytes, { json: upload.options });
+    try {
+      const nameOf = await upload.name();
+      const outcome = await staged.outcome;
+      if (!('json' in outcome)) throw new Error('the JSON upload was abandoned');
+      const reading = outcome.json;
+      if ('malformed' in reading) throw upload.malformed(reading.malformed);
+      const isTable =
+        reading.top === 'object' || (reading.top === 'array' && upload.options.bareArrayIsRecords);
+      if (!isTable) throw notAnObject();
+      const name = nameOf(reading.ownName);
+      checkKnownFields(reading.unknownKeys);
+      checkName(name);
+      if ('problem' in reading.table) {
+        throw new InvalidInputError(reading.table.problem.message, reading.table.problem.errors);
+      }
+      return await this.keep(name, reading.table.read);
+    } finally {
+      await staged.discard();
+    }
+  }
+
+  /** An ingested table's encoding moved into the store, then its row: a row always has its contents. */
+  private async keep(
+    name: string,
+    { result, rowCount, columns }: ReadTable<EncodedFile>,
+  ): Promise<Dataset> {
+    const dataset = this.newDataset(name, {
+      rowCount,
+      columns,
+      checksum: result.checksum,
+      sizeBytes: result.sizeBytes,
+    });
+    await this.storage.putFile(contentKey(dataset.id), result.file);
+    await this.datasets.insert(dataset);
+    return this.get(dataset.id);
+  }
+
+  private newDataset(
+    name: string,
+    fields: Pick<Dataset, 'rowCount' | 'columns' | 'checksum' | 'sizeBytes'>,
+  ): Dataset {
+    return this.datasets.create({
+      id: randomUUID(),
+      // Set here rather than by the database default, which keeps only whole seconds.
+      createdAt: new Date(),
+      name,
+      ...fields,
+    });
   }
 
   async list(limit: number, offset: number): Promise<Page<Dataset>> {
@@ -99,11 +216,30 @@ export class DatasetsService {
     return { dataset, data: decodeTabularData(content) };
   }
 
+  /**
+   * A dataset's encoding for a thread to read its columns from: the file that holds it, when the
+   * object store keeps files, or else the stored bytes (decoded in the thread, not here).
+   */
+  async contentsFor(id: string): Promise<{ dataset: Dataset; source: EncodedSource }> {
+    const dataset = await this.get(id);
+    if (this.storage.localFile) {
+      return { dataset, source: { file: this.storage.localFile(contentKey(id)) } };
+    }
+    const encoded = await this.storage.get(contentKey(id));
+    if (!encoded) throw new Error(`the contents of dataset ${id} are missing from storage`);
+    return { dataset, source: { encoded } };
+  }
+
+  /** A page of rows: from the file, reading only that page's numbers, when the store keeps files. */
   async rows(id: string, limit: number, offset: number) {
-    const { dataset, data } = await this.loadData(id);
+    const dataset = await this.get(id);
+    const file = this.storage.localFile?.(contentKey(id));
+    const rows = file
+      ? readRowsFromFile(file, offset, limit)
+      : sliceRows((await this.loadData(id)).data, offset, limit);
     return {
       columns: dataset.columns.map((column) => column.name),
-      rows: sliceRows(data, offset, limit),
+      rows,
       total: dataset.rowCount,
       limit,
       offset,
@@ -120,38 +256,12 @@ export class DatasetsService {
     await this.storage.delete(contentKey(id));
   }
 
-  private parse(upload: DatasetUpload): { name: string; data: TabularData } {
+  private parseJson(body: unknown): { name: string; data: TabularData } {
     try {
-      if (upload.kind === 'csv') {
-        if (!upload.name) {
-          throw new InvalidInputError(
-            'A CSV upload needs a name: POST /v1/datasets?name=my-data.',
-            [{ field: 'name', message: 'is required as a query parameter for CSV uploads' }],
-          );
-        }
-        return { name: upload.name, data: parseCsv(upload.content) };
-      }
-      const body = upload.body;
-      if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-        throw new InvalidInputError(
-          'The body must be a JSON object: { "name", "columns", "rows" } or { "name", "records" }.',
-        );
-      }
+      if (typeof body !== 'object' || body === null || Array.isArray(body)) throw notAnObject();
       const { name, columns, rows, records } = body as Record<string, unknown>;
-      const unknownKeys = Object.keys(body).filter(
-        (key) => !['name', 'columns', 'rows', 'records'].includes(key),
-      );
-      if (unknownKeys.length > 0) {
-        throw new InvalidInputError(
-          `Unknown field(s) ${unknownKeys.join(', ')}; a dataset has name and either columns + rows or records.`,
-          unknownKeys.map((field) => ({ field, message: 'is not a known property; remove it' })),
-        );
-      }
-      if (typeof name !== 'string' || !NAME_PATTERN.test(name)) {
-        throw new InvalidInputError(`The dataset name ${NAME_RULE}.`, [
-          { field: 'name', message: NAME_RULE },
-        ]);
-      }
+      checkKnownFields(Object.keys(body));
+      checkName(name);
       if (records !== undefined && (columns !== undefined || rows !== undefined)) {
         throw new InvalidInputError('Send either records or columns + rows, not both.');
       }
@@ -170,6 +280,33 @@ export class DatasetsService {
   }
 }
 
+function notAnObject(): InvalidInputError {
+  return new InvalidInputError(
+    'The body must be a JSON object: { "name", "columns", "rows" } or { "name", "records" }.',
+  );
+}
+
+/** Refuses keys of a dataset body other than name, columns, rows and records. */
+function checkKnownFields(keys: readonly string[]): void {
+  const unknownKeys = keys.filter((key) => !['name', 'columns', 'rows', 'records'].includes(key));
+  if (unknownKeys.length > 0) {
+    throw new InvalidInputError(
+      `Unknown field(s) ${unknownKeys.join(', ')}; a dataset has name and either columns + rows or records.`,
+      unknownKeys.map((field) => ({ field, message: 'is not a known property; remove it' })),
+    );
+  }
+}
+
+function checkName(name: unknown): asserts name is string {
+  if (typeof name !== 'string' || !NAME_PATTERN.test(name)) {
+    throw new InvalidInputError(`The dataset name ${NAME_RULE}.`, [
+      { field: 'name', message: NAME_RULE },
+    ]);
+  }
+}
+
+const CONTENT_PREFIX = 'datasets';
+
 function contentKey(datasetId: string): string {
-  return `datasets/${datasetId}`;
+  return `${CONTENT_PREFIX}/${datasetId}`;
 }

@@ -28,4 +28,12 @@ export class DatasetParseError extends Error {
   }
 }
 
-export const DATASET_LIMITS = Object.freeze({ maxColumns: 1000, maxColumnNameLength: 128 });
+export const DATASET_LIMITS = Object.freeze({
+  maxColumns: 1000,
+  maxColumnNameLength: 128,
+  /**
+   * Characters in one CSV row, as csv-parse counts them (a row is read whole, so this bounds what
+   * a streamed upload holds at once).
+   */
+  maxRowLength: 4 * 1024 * 1024,
+});

@@ -1,6 +1,8 @@
 import underPressure from '@fastify/under-pressure';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyContextConfig, FastifyInstance, FastifyReply } from 'fastify';
 import { AppError } from '../common/errors';
+import type { RequestStep } from '../common/request-gate';
+import { writeResponseHeaders } from '../common/response-headers';
 
 /** 503 with Retry-After: the service sheds load rather than queue without limit. */
 export class OverloadedError extends AppError {
@@ -22,20 +24,20 @@ export interface OverloadOptions {
  * Routes whose class is exempt (probes, the scrape: see route-policy.ts) are answered even under
  * pressure, so Kubernetes and Prometheus see it, and so are unmatched URLs (a 404 costs nothing).
  */
-function isExempt(request: FastifyRequest): boolean {
-  const policy = request.routeOptions.config.policy;
+function isExempt(config: FastifyContextConfig): boolean {
+  const policy = config.policy;
   return policy === undefined || policy.overloadExempt;
 }
 
 /**
- * Overload shedding in two Fastify onRequest hooks, ahead of authentication and everything else:
- * event-loop delay through @fastify/under-pressure, and a bound on requests in flight.
- * `pressure()` says why the service is shedding, for /health/ready.
+ * Overload shedding: event-loop delay through @fastify/under-pressure (its own onRequest hook, the
+ * first), and a bound on requests in flight, a step of the request gate (`inFlightStep`; null
+ * when off). `pressure()` says why the service is shedding, for /health/ready.
  */
 export async function installOverloadProtection(
   fastify: FastifyInstance,
   options: OverloadOptions,
-): Promise<{ pressure: () => string | null }> {
+): Promise<{ pressure: () => string | null; inFlightStep: RequestStep | null }> {
   let inFlight = 0;
 
   /** The error handlers answer it, in the shape the route's class speaks. */
@@ -50,31 +52,34 @@ export async function installOverloadProtection(
     await fastify.register(underPressure, {
       maxEventLoopDelay: options.maxEventLoopDelayMs,
       retryAfter: RETRY_AFTER_SECONDS,
-      // Returning nothing lets the request through; a rejected promise sheds it.
+      // Returning nothing lets the request through; a rejected promise sheds it. This hook runs
+      // before the request gate, so a shed answer gets its headers here.
       pressureHandler: (request, reply, type, value) => {
-        if (isExempt(request)) return;
+        const config = request.routeOptions.config;
+        if (isExempt(config)) return;
+        writeResponseHeaders(request, reply, config);
         return Promise.reject(shed(reply, `${type} ${Math.round(Number(value))} ms`));
       },
     });
   }
 
-  if (options.maxInFlight > 0) {
-    const finished = () => {
-      inFlight--;
-    };
-    fastify.addHook('onRequest', (request, reply, done) => {
-      if (isExempt(request)) return done();
-      if (inFlight >= options.maxInFlight) {
-        return done(shed(reply, `${inFlight} requests in flight, at most ${options.maxInFlight}`));
-      }
-      inFlight++;
-      // 'close' comes once per response, answered or aborted ('on': no wrapper per request).
-      reply.raw.on('close', finished);
-      done();
-    });
-  }
+  // 'close' comes once per response, answered or aborted ('on', one shared listener: no wrapper
+  // or closure per request).
+  const finished = () => {
+    inFlight--;
+  };
+  const inFlightStep: RequestStep = (_request, reply, config) => {
+    if (isExempt(config)) return undefined;
+    if (inFlight >= options.maxInFlight) {
+      return shed(reply, `${inFlight} requests in flight, at most ${options.maxInFlight}`);
+    }
+    inFlight++;
+    reply.raw.on('close', finished);
+    return undefined;
+  };
 
   return {
+    inFlightStep: options.maxInFlight > 0 ? inFlightStep : null,
     pressure: () => {
       if (options.maxInFlight > 0 && inFlight >= options.maxInFlight) {
         return `${inFlight} requests in flight (at most ${options.maxInFlight})`;

@@ -1,4 +1,4 @@
-import { Injectable, ServiceUnavailableException } from '@nestjs/common';
+import { Inject, Injectable, ServiceUnavailableException } from '@nestjs/common';
 import {
   HealthCheckResult,
   HealthCheckService,
@@ -6,11 +6,13 @@ import {
   TypeOrmHealthIndicator,
 } from '@nestjs/terminus';
 import { RedisService } from '../cluster/redis.service';
+import { OBJECT_STORAGE, ObjectStorage } from '../storage/object-storage';
 import { MigrationsHealthIndicator } from './migrations.health';
 
 /**
  * Ready to take traffic: the database answers, every migration is applied, Redis answers (when
- * REDIS_URL is set), the service is not shedding load and not shutting down.
+ * REDIS_URL is set), the object store's bucket answers (OBJECT_STORE=s3), the service is not
+ * shedding load and not shutting down.
  */
 @Injectable()
 export class ReadinessService {
@@ -23,6 +25,7 @@ export class ReadinessService {
     private readonly migrations: MigrationsHealthIndicator,
     private readonly indicators: HealthIndicatorService,
     private readonly redis: RedisService,
+    @Inject(OBJECT_STORAGE) private readonly storage: ObjectStorage,
   ) {}
 
   /** Where overload protection says why it sheds requests (null: it does not). */
@@ -54,12 +57,24 @@ export class ReadinessService {
       () => this.database.pingCheck('database', { timeout: 1000 }),
       () => this.migrations.check('migrations'),
       ...(this.redis.enabled ? [() => this.redisCheck()] : []),
+      ...(this.storage.probe ? [() => this.storageCheck()] : []),
       () => {
         const reason = this.pressure();
         const session = this.indicators.check('load');
         return reason ? session.down({ message: reason }) : session.up();
       },
     ]);
+  }
+
+  /** Datasets, training and a model not yet loaded all need the bucket. */
+  private async storageCheck() {
+    const session = this.indicators.check('objectStore');
+    try {
+      await this.storage.probe!();
+      return session.up();
+    } catch (error) {
+      return session.down({ message: error instanceof Error ? error.message : String(error) });
+    }
   }
 
   private async redisCheck() {

@@ -305,8 +305,11 @@ export class MetricsService {
     return this.activeTrainingJobs;
   }
 
-  /** Caps the number of model label values so a registry of thousands cannot explode the series. */
-  private modelLabel(model: string): string {
+  /**
+   * The model's label value: its name for the first METRICS_MAX_MODEL_LABELS models, then
+   * `__other__`, so a registry of thousands cannot explode the series.
+   */
+  modelLabel(model: string): string {
     if (this.modelLabels.has(model)) return model;
     if (this.modelLabels.size >= this.config.metrics.maxModelLabels) return OTHER_MODELS;
     this.modelLabels.add(model);

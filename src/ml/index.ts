@@ -9,6 +9,7 @@ export {
   type FeatureSpec,
   validateArtifact,
 } from './artifact';
+export { type DriftStatus, type FeatureDrift, type LiveColumn, compareColumn } from './drift';
 export { allocFloat64, toNumberArray } from './float64-pool';
 export {
   ALGORITHMS,
@@ -17,6 +18,7 @@ export {
   resolveHyperparameters,
 } from './hyperparameters';
 export type { TrainingProgress } from './model-fitting';
+export { predictInChunks } from './predict-columns';
 export {
   type PredictionBatch,
   type PredictionOutput,
@@ -24,7 +26,13 @@ export {
   compilePredictor,
   nonFiniteRows,
 } from './predictor';
+export type { InputColumn } from './preprocessing';
 export { Random } from './random';
+export {
+  type ReferenceProfile,
+  type ReferenceSamples,
+  profileReference,
+} from './reference-profile';
 export { type TrainingInput, type TrainingResult, train } from './train';
 export { TrainingError } from './training-error';
 export {

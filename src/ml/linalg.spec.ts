@@ -65,6 +65,41 @@ describe('centredCrossProducts', () => {
     expect(products.xty[0]).toBe(4);
     expect(products.yty).toBe(4);
   });
+  it('joins blocks exactly as one pass would: many blocks give the two-pass centred sums', () => {
+    // 20,000 rows over several blocks, around an offset that plain sums of squares would lose.
+    const count = 20_000;
+    const a = Array.from({ length: count }, (_, i) => 1e6 + Math.sin(i));
+    const b = Array.from({ length: count }, (_, i) => (i % 3 === 0 ? 1 : 0));
+    const y = Array.from({ length: count }, (_, i) => 3 * a[i] - b[i] + Math.cos(7 * i));
+    const products = centredCrossProducts(fromColumns([a, b]), f64(y));
+    const meanOf = (v: number[]) => {
+      const first = v.reduce((s, x) => s + x, 0) / v.length;
+      return first + v.reduce((s, x) => s + (x - first), 0) / v.length;
+    };
+    const centredSum = (u: number[], v: number[]) => {
+      const mu = meanOf(u);
+      const mv = meanOf(v);
+      return u.reduce((s, x, i) => s + (x - mu) * (v[i] - mv), 0);
+    };
+    expect(products.means[0] / meanOf(a) - 1).toBeCloseTo(0, 15);
+    expect(products.means[1] / meanOf(b) - 1).toBeCloseTo(0, 14);
+    expect(products.yMean / meanOf(y) - 1).toBeCloseTo(0, 15);
+    // Errors relative to the scale of each entry, √(Σa²Σb²): a near-zero Σab has no digits to keep.
+    const columns = [a, b, y];
+    const close = (got: number, j: number, k: number) => {
+      const scale = Math.sqrt(
+        centredSum(columns[j], columns[j]) * centredSum(columns[k], columns[k]),
+      );
+      expect((got - centredSum(columns[j], columns[k])) / scale).toBeCloseTo(0, 13);
+    };
+    close(products.gram[0], 0, 0);
+    close(products.gram[1], 0, 1);
+    close(products.gram[2], 1, 0);
+    close(products.gram[3], 1, 1);
+    close(products.xty[0], 0, 2);
+    close(products.xty[1], 1, 2);
+    close(products.yty, 2, 2);
+  });
 });
 
 describe('choleskySolve', () => {

@@ -1,13 +1,11 @@
 // Small dense linear algebra over Float64Array. Matrices are n×n, row-major; data sets are
 // row-major design matrices (see model-fitting.ts).
+import { DesignRows, asDesignRows } from './design-rows';
 import type { DesignMatrix } from './model-fitting';
 
 const EPS = Number.EPSILON;
 const MAX_JACOBI_SWEEPS = 60;
 const POWER_ITERATIONS = 100;
-// Rows summed into a partial result before it joins the total: keeps rounding error growing with
-// the number of blocks rather than rows.
-const BLOCK_ROWS = 4096;
 const GROUP_ROWS = 8;
 
 /** a·b; four accumulators shorten the dependency chain and partially pair up the rounding. */
@@ -199,28 +197,114 @@ export interface CentredCrossProducts {
 }
 
 /**
- * One pass for plain means, one accumulating the cross products of v = [1, x − μ̃, y − ỹ] around
- * them. Centring before multiplying keeps the digits that XᵀX − m μμᵀ would cancel (uncentred
- * one-hot columns); the sums Σ(x − μ̃) in v's first row then correct the means exactly.
+ * One pass over the blocks of the data. Each block is centred on its own means (with one
+ * correction sweep, so a large common offset does not cost digits) before its outer products are
+ * summed, and joins the total by Chan, Golub & LeVeque's update: with δ the difference of the block's
+ * and the total's means, the centred sums grow by the block's own plus δδᵀ·m_total·m_block/m.
+ * Centring before multiplying keeps the digits that XᵀX − m μμᵀ would cancel (uncentred one-hot
+ * columns), without a pass for the means first.
  */
-export function centredCrossProducts(x: DesignMatrix, y: Float64Array): CentredCrossProducts {
-  const { data, rows, cols: n } = x;
-  const roughMeans = columnSums(x);
-  let roughYMean = 0;
-  for (let i = 0; i < rows; i++) {
-    roughYMean += y[i];
-  }
-  for (let j = 0; j < n; j++) {
-    roughMeans[j] /= rows;
-  }
-  roughYMean /= rows;
-
-  const size = n + 2;
+export function centredCrossProducts(
+  x: DesignMatrix | DesignRows,
+  y: Float64Array,
+): CentredCrossProducts {
+  const rows = asDesignRows(x);
+  const { rows: m, cols: n, blockRows } = rows;
+  const size = n + 1;
+  const means = new Float64Array(size);
   const total = new Float64Array(size * size);
   const block = new Float64Array(size * size);
-  // Eight rows' vectors v side by side: each sweep over the triangle adds eight outer products,
-  // an eighth of the loads and stores of the accumulator that one row at a time would need.
+  const blockMeans = new Float64Array(size);
+  const delta = new Float64Array(size);
+  const correction = new Float64Array(size);
+  // Eight rows' centred vectors [x − μ, y − ȳ] side by side: each sweep over the triangle adds
+  // eight outer products, an eighth of the loads and stores of the accumulator that one row at a
+  // time would need.
   const v = new Float64Array(GROUP_ROWS * size);
+  let seen = 0;
+  for (let start = 0; start < m; start += blockRows) {
+    const count = Math.min(blockRows, m - start);
+    const data = rows.block(start, count);
+    blockMeansOf(data, y, start, count, n, blockMeans, correction);
+    block.fill(0);
+    for (let i = 0; i < count; i += GROUP_ROWS) {
+      const group = Math.min(GROUP_ROWS, count - i);
+      for (let r = 0; r < group; r++) {
+        centredRow(data, i + r, n, blockMeans, y[start + i + r], v, r * size);
+      }
+      if (group < GROUP_ROWS) {
+        // Zero vectors pad the last group.
+        v.fill(0, group * size);
+      }
+      addOuterProducts(v, size, block);
+    }
+    const after = seen + count;
+    const weight = (seen * count) / after;
+    for (let j = 0; j < size; j++) {
+      delta[j] = blockMeans[j] - means[j];
+      means[j] += delta[j] * (count / after);
+    }
+    for (let j = 0; j < size; j++) {
+      const row = j * size;
+      const dj = delta[j] * weight;
+      for (let k = j; k < size; k++) {
+        total[row + k] += block[row + k] + dj * delta[k];
+      }
+    }
+    seen = after;
+  }
+  const gram = new Float64Array(n * n);
+  const xty = new Float64Array(n);
+  for (let j = 0; j < n; j++) {
+    xty[j] = total[j * size + n];
+    for (let k = j; k < n; k++) {
+      gram[j * n + k] = gram[k * n + j] = total[j * size + k];
+    }
+  }
+  return {
+    rows: m,
+    means: m > 0 ? means.slice(0, n) : new Float64Array(n).fill(NaN),
+    yMean: m > 0 ? means[n] : NaN,
+    gram,
+    xty,
+    yty: total[n * size + n],
+  };
+}
+
+/** The block's column means and target mean, each corrected by one sweep of its deviations. */
+function blockMeansOf(
+  data: Float64Array,
+  y: Float64Array,
+  start: number,
+  count: number,
+  n: number,
+  out: Float64Array,
+  correction: Float64Array,
+): void {
+  out.fill(0);
+  correction.fill(0);
+  for (let i = 0, base = 0; i < count; i++, base += n) {
+    for (let j = 0; j < n; j++) {
+      out[j] += data[base + j];
+    }
+    out[n] += y[start + i];
+  }
+  for (let j = 0; j <= n; j++) {
+    out[j] /= count;
+  }
+  for (let i = 0, base = 0; i < count; i++, base += n) {
+    for (let j = 0; j < n; j++) {
+      correction[j] += data[base + j] - out[j];
+    }
+    correction[n] += y[start + i] - out[n];
+  }
+  for (let j = 0; j <= n; j++) {
+    out[j] += correction[j] / count;
+  }
+}
+
+/** Adds the outer products of the eight `size`-vectors in v to the upper triangle of `sums`. */
+function addOuterProducts(v: Float64Array, size: number, sums: Float64Array): void {
   const o2 = size;
   const o3 = 2 * size;
   const o4 = 3 * size;
@@ -228,101 +312,45 @@ export function centredCrossProducts(x: DesignMatrix, y: Float64Array): CentredC
   const o6 = 5 * size;
   const o7 = 6 * size;
   const o8 = 7 * size;
-  for (let start = 0; start < rows; start += BLOCK_ROWS) {
-    const end = Math.min(start + BLOCK_ROWS, rows);
-    block.fill(0);
-    for (let i = start; i < end; i += GROUP_ROWS) {
-      const count = Math.min(GROUP_ROWS, end - i);
-      for (let r = 0; r < count; r++) {
-        centredRow(data, i + r, n, roughMeans, y[i + r] - roughYMean, v, r * size);
-      }
-      if (count < GROUP_ROWS) {
-        // Zero vectors pad the last group of a block.
-        v.fill(0, count * size);
-      }
-      for (let j = 0; j < size; j++) {
-        const a1 = v[j];
-        const a2 = v[o2 + j];
-        const a3 = v[o3 + j];
-        const a4 = v[o4 + j];
-        const a5 = v[o5 + j];
-        const a6 = v[o6 + j];
-        const a7 = v[o7 + j];
-        const a8 = v[o8 + j];
-        const row = j * size;
-        for (let k = j; k < size; k++) {
-          block[row + k] +=
-            a1 * v[k] +
-            a2 * v[o2 + k] +
-            a3 * v[o3 + k] +
-            a4 * v[o4 + k] +
-            a5 * v[o5 + k] +
-            a6 * v[o6 + k] +
-            a7 * v[o7 + k] +
-            a8 * v[o8 + k];
-        }
-      }
-    }
-    for (let k = 0; k < total.length; k++) {
-      total[k] += block[k];
+  for (let j = 0; j < size; j++) {
+    const a1 = v[j];
+    const a2 = v[o2 + j];
+    const a3 = v[o3 + j];
+    const a4 = v[o4 + j];
+    const a5 = v[o5 + j];
+    const a6 = v[o6 + j];
+    const a7 = v[o7 + j];
+    const a8 = v[o8 + j];
+    const row = j * size;
+    for (let k = j; k < size; k++) {
+      sums[row + k] +=
+        a1 * v[k] +
+        a2 * v[o2 + k] +
+        a3 * v[o3 + k] +
+        a4 * v[o4 + k] +
+        a5 * v[o5 + k] +
+        a6 * v[o6 + k] +
+        a7 * v[o7 + k] +
+        a8 * v[o8 + k];
     }
   }
-
-  // Σ(z − z̄)(z' − z̄') = Σ(z − z̃)(z' − z̃') − m δ δ', with δ = mean(z − z̃), for z, z' in x and y.
-  const delta = new Float64Array(n + 1);
-  for (let j = 0; j < n + 1; j++) {
-    delta[j] = total[j + 1] / rows;
-  }
-  const centred = (j: number, k: number): number =>
-    total[(j + 1) * size + k + 1] - rows * delta[j] * delta[k];
-  const gram = new Float64Array(n * n);
-  const xty = new Float64Array(n);
-  const means = new Float64Array(n);
-  for (let j = 0; j < n; j++) {
-    means[j] = roughMeans[j] + delta[j];
-    xty[j] = centred(j, n);
-    for (let k = j; k < n; k++) {
-      gram[j * n + k] = gram[k * n + j] = centred(j, k);
-    }
-  }
-  return {
-    rows,
-    means,
-    yMean: roughYMean + delta[n],
-    gram,
-    xty,
-    yty: centred(n, n),
-  };
 }
 
-/** v[o..o + n + 2) = [1, x_i − μ, y − ȳ] for row i. */
+/** v[o..o + n + 1) = [x_i − μ, y − ȳ] for row i of a block; `means` ends with ȳ. */
 function centredRow(
   data: Float64Array,
   i: number,
   n: number,
   means: Float64Array,
-  yCentred: number,
+  y: number,
   v: Float64Array,
   o: number,
 ): void {
   const base = i * n;
-  v[o] = 1;
   for (let j = 0; j < n; j++) {
-    v[o + j + 1] = data[base + j] - means[j];
+    v[o + j] = data[base + j] - means[j];
   }
-  v[o + n + 1] = yCentred;
-}
-
-/** Sum of each column of a row-major matrix. */
-function columnSums(x: DesignMatrix): Float64Array {
-  const { data, rows, cols: n } = x;
-  const sums = new Float64Array(n);
-  for (let i = 0, base = 0; i < rows; i++, base += n) {
-    for (let j = 0; j < n; j++) {
-      sums[j] += data[base + j];
-    }
-  }
-  return sums;
+  v[o + n] = y - means[n];
 }
 
 /**
@@ -332,39 +360,23 @@ function columnSums(x: DesignMatrix): Float64Array {
  * solution. O(m n²), a few times the cost of the normal equations: the fallback for collinear data.
  */
 export function centredLeastSquares(
-  x: DesignMatrix,
+  x: DesignMatrix | DesignRows,
   y: Float64Array,
   means: Float64Array,
   yMean: number,
   l2: number,
 ): Float64Array {
-  const { data, rows, cols: n } = x;
+  const design = asDesignRows(x);
+  const { rows, cols: n, blockRows } = design;
   const width = n + 1;
   // R (upper triangle) with Qᵀy as its last column, row-major n × (n + 1).
   const r = new Float64Array(n * width);
   const v = new Float64Array(width);
-  for (let i = 0, base = 0; i < rows; i++, base += n) {
-    for (let j = 0; j < n; j++) {
-      v[j] = data[base + j] - means[j];
-    }
-    v[n] = y[i] - yMean;
-    for (let j = 0; j < n; j++) {
-      const b = v[j];
-      if (b === 0) {
-        continue;
-      }
-      const row = j * width;
-      const a = r[row + j];
-      const h = Math.sqrt(a * a + b * b);
-      const c = a / h;
-      const s = b / h;
-      r[row + j] = h;
-      for (let k = j + 1; k < width; k++) {
-        const rk = r[row + k];
-        const vk = v[k];
-        r[row + k] = c * rk + s * vk;
-        v[k] = c * vk - s * rk;
-      }
+  for (let start = 0; start < rows; start += blockRows) {
+    const count = Math.min(blockRows, rows - start);
+    const data = design.block(start, count);
+    for (let i = 0; i < count; i++) {
+      givensRow(data, i * n, n, means, y[start + i] - yMean, v, r);
     }
   }
   const columns = Array.from({ length: n }, (_, k) =>
@@ -372,4 +384,39 @@ export function centredLeastSquares(
   );
   const qty = Float64Array.from({ length: n }, (_, j) => r[j * width + n]);
   return svdSolve(columns, qty, l2, rows);
+}
+
+/** Rotates the centred row at data[base..] (and its centred target) into R. */
+function givensRow(
+  data: Float64Array,
+  base: number,
+  n: number,
+  means: Float64Array,
+  yCentred: number,
+  v: Float64Array,
+  r: Float64Array,
+): void {
+  const width = n + 1;
+  for (let j = 0; j < n; j++) {
+    v[j] = data[base + j] - means[j];
+  }
+  v[n] = yCentred;
+  for (let j = 0; j < n; j++) {
+    const b = v[j];
+    if (b === 0) {
+      continue;
+    }
+    const row = j * width;
+    const a = r[row + j];
+    const h = Math.sqrt(a * a + b * b);
+    const c = a / h;
+    const s = b / h;
+    r[row + j] = h;
+    for (let k = j + 1; k < width; k++) {
+      const rk = r[row + k];
+      const vk = v[k];
+      r[row + k] = c * rk + s * vk;
+      v[k] = c * vk - s * rk;
+    }
+  }
 }

@@ -5,6 +5,7 @@
  */
 import type { ClassificationHyperparameters } from './hyperparameters';
 import { Lbfgs } from './lbfgs';
+import { DesignRows, asDesignRows } from './design-rows';
 import type { DesignMatrix, FitHooks, FitLogistic } from './model-fitting';
 import {
   Adam,
@@ -20,7 +21,7 @@ import { Random } from './random';
 import { TrainingError } from './training-error';
 
 interface Classification {
-  x: DesignMatrix;
+  x: DesignRows;
   y: Int32Array;
   sampleWeights: Float64Array | null;
 }
@@ -34,7 +35,15 @@ const STAGE_ROWS = 256;
 // (a quarter of a pass's time); the product is flushed long before it could overflow.
 const PRODUCT_LIMIT = 1e250;
 
-export const fitLogistic: FitLogistic = (train, validation, classCount, hyperparameters, hooks) => {
+export const fitLogistic: FitLogistic = (
+  trainData,
+  validationData,
+  classCount,
+  hyperparameters,
+  hooks,
+) => {
+  const train = { ...trainData, x: asDesignRows(trainData.x) };
+  const validation = validationData && { ...validationData, x: asDesignRows(validationData.x) };
   checkData(train, validation, classCount);
   const loss = new LogLoss(train, classCount, hyperparameters.l2);
   const theta = new Float64Array(loss.size);
@@ -118,7 +127,7 @@ function adam(
 
 function checkData(
   train: Classification,
-  validation: { x: DesignMatrix; y: Int32Array } | null,
+  validation: { x: DesignRows; y: Int32Array } | null,
   classCount: number,
 ): void {
   if (!Number.isInteger(classCount) || classCount < 2) {
@@ -162,11 +171,10 @@ function checkData(
   }
 }
 
-function checkShape(x: DesignMatrix, y: Int32Array, cols: number, classCount: number): void {
-  if (x.cols !== cols || x.data.length !== x.rows * x.cols || y.length !== x.rows) {
+function checkShape(x: DesignRows, y: Int32Array, cols: number, classCount: number): void {
+  if (x.cols !== cols || y.length !== x.rows) {
     throw new RangeError(
-      `Design matrix ${x.rows}×${x.cols} (${x.data.length} values) does not match ` +
-        `${y.length} labels and ${cols} columns.`,
+      `Design matrix ${x.rows}×${x.cols} does not match ${y.length} labels and ${cols} columns.`,
     );
   }
   for (let i = 0; i < y.length; i++) {
@@ -178,19 +186,21 @@ function checkShape(x: DesignMatrix, y: Int32Array, cols: number, classCount: nu
 
 /**
  * The objective over one data set. θ holds the weights, a row of `cols` per class row (one row
- * for 2 classes), then the intercepts.
+ * for 2 classes), then the intercepts. A full pass reads the rows block by block; mini-batches
+ * read them at random from the whole matrix.
  */
 class LogLoss implements RowGradient {
-  readonly x: DesignMatrix;
   readonly perRow: { a: Int32Array; b: Float64Array | null };
   readonly rows: number;
   readonly cols: number;
   /** Weight rows: 1 for 2 classes (the positive class, index 1), else one per class. */
   readonly classes: number;
   readonly size: number;
+  private readonly design: DesignRows;
   private readonly y: Int32Array;
   private readonly weights: Float64Array | null;
-  private readonly order: Uint32Array;
+  /** 0, 1, …: the row order within a block. */
+  private readonly blockOrder: Uint32Array;
   /** Scratch for the kernels' stages. */
   private readonly stage: Float64Array;
 
@@ -199,7 +209,7 @@ class LogLoss implements RowGradient {
     classCount: number,
     private readonly l2: number,
   ) {
-    this.x = data.x;
+    this.design = data.x;
     this.y = data.y;
     this.weights = data.sampleWeights;
     this.perRow = { a: data.y, b: data.sampleWeights };
@@ -207,14 +217,34 @@ class LogLoss implements RowGradient {
     this.cols = data.x.cols;
     this.classes = classCount === 2 ? 1 : classCount;
     this.size = this.classes * (this.cols + 1);
-    this.order = identityOrder(this.rows);
+    this.blockOrder = identityOrder(data.x.blockRows);
     this.stage = new Float64Array(STAGE_ROWS * this.classes);
+  }
+
+  /** The whole matrix, for mini-batches (made on first use). */
+  get x(): DesignMatrix {
+    return this.design.matrix();
   }
 
   /** L(θ) = (Σ sᵢ lossᵢ + l2/2 ‖W‖²)/m; its gradient into `gradient` unless that is null. */
   objective(theta: Float64Array, gradient: Float64Array | null): number {
     gradient?.fill(0);
-    const sum = this.sum(this.order, 0, this.rows, theta, gradient);
+    const { design, y, weights, rows, blockOrder } = this;
+    let sum = 0;
+    for (let start = 0; start < rows; start += design.blockRows) {
+      const count = Math.min(design.blockRows, rows - start);
+      const data = design.block(start, count);
+      sum += this.sum(
+        data,
+        y.subarray(start, start + count),
+        weights && weights.subarray(start, start + count),
+        blockOrder,
+        0,
+        count,
+        theta,
+        gradient,
+      );
+    }
     let norm = 0;
     const weightCount = this.classes * this.cols;
     for (let j = 0; j < weightCount; j++) {
@@ -238,22 +268,25 @@ class LogLoss implements RowGradient {
     theta: Float64Array,
     gradient: Float64Array,
   ) {
-    this.sum(order, from, to, theta, gradient);
+    this.sum(this.x.data, this.y, this.weights, order, from, to, theta, gradient);
   }
 
   private sum(
+    data: Float64Array,
+    y: Int32Array,
+    weights: Float64Array | null,
     order: Uint32Array,
     from: number,
     to: number,
     theta: Float64Array,
     gradient: Float64Array | null,
   ): number {
-    const { x, y, weights } = this;
+    const n = this.cols;
     return this.classes === 1
-      ? binaryLoss(x.data, x.cols, y, weights, order, from, to, theta, gradient, this.stage)
+      ? binaryLoss(data, n, y, weights, order, from, to, theta, gradient, this.stage)
       : multinomialLoss(
-          x.data,
-          x.cols,
+          data,
+          n,
           this.classes,
           y,
           weights,

@@ -3,6 +3,7 @@
  * fitting code (linear-regression.ts, logistic-regression.ts). Fitting sees only numbers: an
  * encoded, standardised design matrix without an intercept column.
  */
+import type { DesignRows } from './design-rows';
 import type { ClassificationHyperparameters, RegressionHyperparameters } from './hyperparameters';
 
 /** Row-major: element (i, j) is data[i * cols + j]. */
@@ -47,8 +48,8 @@ export interface LinearFit extends FitResult {
 
 /** Least squares, L = 1/2m Σ(h(x) − y)² + l2/2m ‖w‖². */
 export type FitLinear = (
-  train: { x: DesignMatrix; y: Float64Array },
-  validation: { x: DesignMatrix; y: Float64Array } | null,
+  train: { x: DesignMatrix | DesignRows; y: Float64Array },
+  validation: { x: DesignMatrix | DesignRows; y: Float64Array } | null,
   hyperparameters: RegressionHyperparameters,
   hooks: FitHooks,
 ) => LinearFit;
@@ -64,8 +65,8 @@ export interface LogisticFit extends FitResult {
 
 /** Cross-entropy, L = 1/m [Σ wᵢ · logloss(xᵢ, yᵢ) + l2/2 ‖W‖²] with sample weights from classWeight. */
 export type FitLogistic = (
-  train: { x: DesignMatrix; y: Int32Array; sampleWeights: Float64Array | null },
-  validation: { x: DesignMatrix; y: Int32Array } | null,
+  train: { x: DesignMatrix | DesignRows; y: Int32Array; sampleWeights: Float64Array | null },
+  validation: { x: DesignMatrix | DesignRows; y: Int32Array } | null,
   classCount: number,
   hyperparameters: ClassificationHyperparameters,
   hooks: FitHooks,

@@ -1,5 +1,5 @@
 import { MixedReference, readJsonFixture, readTable } from '../../test/fixtures/read-fixture';
-import { InputColumn, encodeRows, fitPreprocessing } from './preprocessing';
+import { InputColumn, encodeRows, encodedRows, fitPreprocessing } from './preprocessing';
 import { TrainingError } from './training-error';
 
 const mixed = readTable('mixed.csv');
@@ -103,5 +103,46 @@ describe('encodeRows', () => {
     const matrix = encodeRows(features, preprocessing, Uint32Array.from([3, 0]));
     expect(matrix.rows).toBe(2);
     expect(Array.from(matrix.data)).toEqual([3 / sx, 0, 0, 20 / sy, -1 / sx, 1, 0, -10 / sy]);
+  });
+
+  it('encodes every row in order (validationSplit 0) as it encodes rows through an index', () => {
+    const inOrder = encodeRows(features, preprocessing, all(4)).data;
+    const reversed = encodeRows(features, preprocessing, Uint32Array.from([3, 2, 1, 0])).data;
+    const cols = 4;
+    for (let i = 0; i < 4; i++) {
+      expect(inOrder.subarray(i * cols, (i + 1) * cols)).toEqual(
+        reversed.subarray((3 - i) * cols, (4 - i) * cols),
+      );
+    }
+  });
+
+  it('streams the same values block by block, pass after pass, as the stored matrix holds', () => {
+    // Enough rows for several blocks, strings included: a reused block must not keep old ones.
+    const count = 10_000;
+    const many = [
+      numbers(
+        'x',
+        Array.from({ length: count }, (_, i) => (i % 7 === 0 ? NaN : Math.sin(i))),
+      ),
+      strings(
+        's',
+        Array.from({ length: count }, (_, i) => ['a', 'b', null, 'c'][i % 4]),
+      ),
+    ];
+    const rows = Uint32Array.from({ length: count - 3 }, (_, i) => count - 1 - i);
+    const fitted = fitPreprocessing(many, rows);
+    const expected = encodeRows(many, fitted, rows).data;
+    const streamed = encodedRows(many, fitted, rows);
+    expect(streamed.blockRows).toBeLessThan(rows.length);
+    // Streamed passes first, then the matrix kept from some pass on: every pass reads the same.
+    for (let pass = 0; pass < 4; pass++) {
+      const read = new Float64Array(expected.length);
+      for (let start = 0; start < rows.length; start += streamed.blockRows) {
+        const block = streamed.block(start, Math.min(streamed.blockRows, rows.length - start));
+        read.set(block, start * streamed.cols);
+      }
+      expect(read).toEqual(expected);
+    }
+    expect(streamed.matrix().data).toEqual(expected);
   });
 });

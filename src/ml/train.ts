@@ -18,8 +18,16 @@ import { fitLinear } from './linear-regression';
 import { fitLogistic } from './logistic-regression';
 import { RegressionMetrics, regressionMetrics } from './regression-metrics';
 import type { FitHooks, FitResult, TrainingProgress } from './model-fitting';
-import { InputColumn, compareStrings, encodeRows, fitPreprocessing } from './preprocessing';
-import { Predictor, PredictionOutput, compilePredictor } from './predictor';
+import {
+  InputColumn,
+  compareStrings,
+  encodedRows,
+  fitPreprocessing,
+  isEveryRow,
+} from './preprocessing';
+import { Predictor, compilePredictor } from './predictor';
+import { predictInChunks } from './predict-columns';
+import { ReferenceProfile, ReferenceSamples, profileReference } from './reference-profile';
 import { stratifiedSplit, trainValidationSplit } from './split';
 import {
   ColumnSummaryLike,
@@ -28,9 +36,6 @@ import {
   describeTrainingInputProblems,
 } from './training-rules';
 import { TrainingError } from './training-error';
-
-/** Rows per predict call when scoring a split: bounds the memory of the batches. */
-const SCORING_CHUNK = 4096;
 
 export interface TrainingInput {
   algorithm: Algorithm;
@@ -73,9 +78,17 @@ export interface TrainingResult {
   trainRows: number;
   /** Rows held out and scored as metrics.validation; 0 when validationSplit is 0. */
   validationRows: number;
+  /**
+   * The training split's raw features and the model's outputs on them (a regressor's values, a
+   * classifier's labels as strings), profiled for drift monitoring.
+   */
+  reference: { profile: ReferenceProfile; samples: ReferenceSamples };
 }
 
 type Split = { train: Uint32Array; validation: Uint32Array };
+
+/** A split's metrics and the predictions they came from (aligned with the split's rows). */
+type Scored = { metrics: RegressionMetrics | ClassificationMetrics; predictions: InputColumn };
 
 /**
  * Splits the rows, fits the preprocessing on the training split only, encodes both splits
@@ -103,10 +116,10 @@ function trainRegressor(input: TrainingInput, hooks: FitHooks): TrainingResult {
   const preprocessing = fitPreprocessing(features, split.train);
   const validation = hasValidation(split, validationSplit);
   const fit = fitLinear(
-    { x: encodeRows(features, preprocessing, split.train), y: gather(target, split.train) },
+    { x: encodedRows(features, preprocessing, split.train), y: gather(target, split.train) },
     validation
       ? {
-          x: encodeRows(features, preprocessing, split.validation),
+          x: encodedRows(features, preprocessing, split.validation),
           y: gather(target, split.validation),
         }
       : null,
@@ -123,14 +136,17 @@ function trainRegressor(input: TrainingInput, hooks: FitHooks): TrainingResult {
     intercept: fit.intercept,
   };
   const predictor = usablePredictor(artifact);
-  const score = (rows: Uint32Array): RegressionMetrics => {
+  const score = (rows: Uint32Array): Scored => {
     const predictions = new Float64Array(rows.length);
     predictInChunks(predictor, features, rows, (start, output) => {
       predictions.set((output as { values: Float64Array }).values, start);
     });
-    return regressionMetrics(gather(target, rows), predictions);
+    return {
+      metrics: regressionMetrics(gather(target, rows), predictions),
+      predictions: { name: input.target.name, type: 'number', values: predictions },
+    };
   };
-  return result(artifact, fit, split, score);
+  return result(input, artifact, fit, split, score);
 }
 
 function trainClassifier(input: TrainingInput, hooks: FitHooks): TrainingResult {
@@ -143,10 +159,10 @@ function trainClassifier(input: TrainingInput, hooks: FitHooks): TrainingResult 
   const preprocessing = fitPreprocessing(features, split.train);
   const validation = hasValidation(split, validationSplit);
   const fit = fitLogistic(
-    { x: encodeRows(features, preprocessing, split.train), y, sampleWeights },
+    { x: encodedRows(features, preprocessing, split.train), y, sampleWeights },
     validation
       ? {
-          x: encodeRows(features, preprocessing, split.validation),
+          x: encodedRows(features, preprocessing, split.validation),
           y: gatherLabels(labels, split.validation),
         }
       : null,
@@ -169,31 +185,43 @@ function trainClassifier(input: TrainingInput, hooks: FitHooks): TrainingResult 
     intercepts: Array.from(fit.intercepts),
   };
   const predictor = usablePredictor(artifact);
-  const score = (rows: Uint32Array): ClassificationMetrics => {
+  const score = (rows: Uint32Array): Scored => {
     const accumulator = new ClassificationMetricsAccumulator(classes);
+    // Labels as strings: a profile's categories are strings, whatever the target's type.
+    const predicted = new Array<string>(rows.length);
     predictInChunks(predictor, features, rows, (start, output) => {
-      const { probabilities } = output as { probabilities: Float64Array };
+      const { probabilities, labels: chunk } = output as {
+        probabilities: Float64Array;
+        labels: (string | number)[];
+      };
       accumulator.add(
-        gatherLabels(labels, rows.subarray(start, start + probabilities.length / classes.length)),
+        gatherLabels(labels, rows.subarray(start, start + chunk.length)),
         probabilities,
       );
+      for (let i = 0; i < chunk.length; i++) predicted[start + i] = String(chunk[i]);
     });
-    return accumulator.result();
+    return {
+      metrics: accumulator.result(),
+      predictions: { name: input.target.name, type: 'string', values: predicted },
+    };
   };
-  return result(artifact, fit, split, score);
+  return result(input, artifact, fit, split, score);
 }
 
+/** Scores both splits; the training split's predictions also go into its reference profile. */
 function result(
+  input: TrainingInput,
   artifact: ModelArtifactV2,
   fit: FitResult,
   split: Split,
-  score: (rows: Uint32Array) => RegressionMetrics | ClassificationMetrics,
+  score: (rows: Uint32Array) => Scored,
 ): TrainingResult {
+  const train = score(split.train);
   return {
     artifact,
     metrics: {
-      train: score(split.train),
-      validation: split.validation.length > 0 ? score(split.validation) : null,
+      train: train.metrics,
+      validation: split.validation.length > 0 ? score(split.validation).metrics : null,
     },
     lossHistory: fit.lossHistory,
     validationLossHistory: fit.validationLossHistory,
@@ -201,6 +229,7 @@ function result(
     stoppedEarly: fit.stoppedEarly,
     trainRows: split.train.length,
     validationRows: split.validation.length,
+    reference: profileReference(input.features, split.train, train.predictions, input.seed),
   };
 }
 
@@ -225,42 +254,6 @@ function usablePredictor(artifact: ModelArtifactV2): Predictor {
   return compilePredictor(artifact);
 }
 
-/** Feeds `rows` to the predictor in chunks, as the service would send them, raw values in. */
-function predictInChunks(
-  predictor: Predictor,
-  features: InputColumn[],
-  rows: Uint32Array,
-  consume: (start: number, output: PredictionOutput) => void,
-): void {
-  const n = features.length;
-  const chunk = Math.min(SCORING_CHUNK, rows.length);
-  const numbers = new Float64Array(chunk * n);
-  const strings: (string | null)[] | null = features.some((f) => f.type === 'string')
-    ? new Array<string | null>(chunk * n).fill(null)
-    : null;
-  for (let start = 0; start < rows.length; start += chunk) {
-    const count = Math.min(chunk, rows.length - start);
-    // One loop per column type keeps each loop's element access monomorphic.
-    features.forEach((feature, j) => {
-      if (feature.type === 'number') {
-        const values = feature.values;
-        for (let i = 0, k = j; i < count; i++, k += n) numbers[k] = values[rows[start + i]];
-      } else {
-        const values = feature.values;
-        const target = strings as (string | null)[];
-        for (let i = 0, k = j; i < count; i++, k += n) target[k] = values[rows[start + i]];
-      }
-    });
-    if (strings && count < chunk) {
-      strings.length = count * n;
-    }
-    consume(
-      start,
-      predictor.predict({ rowCount: count, numbers: numbers.subarray(0, count * n), strings }),
-    );
-  }
-}
-
 /**
  * The rules the API checked (checkTrainingInput), applied again to the columns themselves, then
  * what only the values show: lengths that disagree (a programming error) and infinities.
@@ -276,10 +269,12 @@ function checkInput(input: TrainingInput): void {
       );
     }
   }
+  const targetScan = scan(target, true);
+  const featureScans = features.map((feature) => scan(feature, feature.type === 'string'));
   const problems = checkTrainingInput({
     algorithm,
-    target: summarize(target, true),
-    features: features.map((feature) => summarize(feature, feature.type === 'string')),
+    target: targetScan.summary,
+    features: featureScans.map(({ summary }) => summary),
     rowCount,
     validationSplit,
   });
@@ -287,43 +282,53 @@ function checkInput(input: TrainingInput): void {
     throw new TrainingError(describeTrainingInputProblems(problems));
   }
   // NaN is a missing value to impute, but an infinity has no sensible imputation or scale.
-  for (const column of [...features, target]) {
-    if (column.type === 'number') {
-      checkFinite(column.name, column.values);
+  const columns = [...features, target];
+  [...featureScans, targetScan].forEach(({ firstInfinite }, c) => {
+    if (firstInfinite >= 0) {
+      const { name, values } = columns[c];
+      throw new TrainingError(
+        `Column "${name}" has an infinite value (${values[firstInfinite]}) in data row ` +
+          `${firstInfinite + 1}.`,
+      );
     }
-  }
+  });
 }
 
 /**
- * The facts checkTrainingInput reads. Distinct values are counted only where a rule reads them
- * (a set insertion per row), and only up to MAX_CATEGORIES + 1.
+ * One pass over a column for the facts checkTrainingInput reads, and the first row holding an
+ * infinity (−1 if none). Distinct values are counted only where a rule reads them (a set insertion
+ * per row), and only up to MAX_CATEGORIES + 1.
  */
-function summarize(column: InputColumn, countDistinct: boolean): ColumnSummaryLike {
+function scan(
+  column: InputColumn,
+  countDistinct: boolean,
+): { summary: ColumnSummaryLike; firstInfinite: number } {
   const seen = new Set<string | number>();
   let missing = 0;
+  let firstInfinite = -1;
   if (column.type === 'number') {
-    for (const v of column.values) {
-      if (v !== v) missing++;
-      else if (countDistinct && seen.size <= MAX_CATEGORIES) seen.add(v);
+    const values = column.values;
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i];
+      if (v !== v) {
+        missing++;
+        continue;
+      }
+      if (firstInfinite < 0 && (v === Infinity || v === -Infinity)) firstInfinite = i;
+      if (countDistinct && seen.size <= MAX_CATEGORIES) seen.add(v);
     }
   } else {
-    for (const v of column.values) {
+    const values = column.values;
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i];
       if (v === null) missing++;
       else if (countDistinct && seen.size <= MAX_CATEGORIES) seen.add(v);
     }
   }
-  return { name: column.name, type: column.type, missing, distinct: seen.size };
-}
-
-function checkFinite(name: string, values: Float64Array): void {
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i];
-    if (v === Infinity || v === -Infinity) {
-      throw new TrainingError(
-        `Column "${name}" has an infinite value (${v}) in data row ${i + 1}.`,
-      );
-    }
-  }
+  return {
+    summary: { name: column.name, type: column.type, missing, distinct: seen.size },
+    firstInfinite,
+  };
 }
 
 /**
@@ -382,7 +387,11 @@ function classWeights(
   return Float64Array.from(y, (c) => perClass[c]);
 }
 
+/** column[rows], or the column itself when rows is every row in order (the arrays are only read). */
 function gather(column: Float64Array, rows: Uint32Array): Float64Array {
+  if (isEveryRow(rows, column.length)) {
+    return column;
+  }
   const out = new Float64Array(rows.length);
   for (let i = 0; i < rows.length; i++) {
     out[i] = column[rows[i]];
@@ -391,6 +400,9 @@ function gather(column: Float64Array, rows: Uint32Array): Float64Array {
 }
 
 function gatherLabels(labels: Int32Array, rows: Uint32Array): Int32Array {
+  if (isEveryRow(rows, labels.length)) {
+    return labels;
+  }
   const out = new Int32Array(rows.length);
   for (let i = 0; i < rows.length; i++) {
     out[i] = labels[rows[i]];

@@ -21,6 +21,20 @@ export class ModelAlias {
   @Column({ type: 'boolean', default: false })
   protected: boolean;
 
+  /** A canary: this version answers `canaryWeight` (0..1) of the alias's requests. */
+  @Column({ name: 'canary_version', type: 'integer', nullable: true })
+  canaryVersion: number | null;
+
+  @Column({ name: 'canary_weight', type: 'double precision', nullable: true })
+  canaryWeight: number | null;
+
+  /** A shadow: this version also runs on `shadowFraction` of the requests; its answers are compared, never sent. */
+  @Column({ name: 'shadow_version', type: 'integer', nullable: true })
+  shadowVersion: number | null;
+
+  @Column({ name: 'shadow_fraction', type: 'double precision', nullable: true })
+  shadowFraction: number | null;
+
   @UpdateDateColumn({ name: 'updated_at' })
   updatedAt: Date;
 }

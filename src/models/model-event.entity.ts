@@ -17,6 +17,16 @@ export const MODEL_EVENT_ACTIONS = [
   'version_deleted',
   'alias_set',
   'alias_deleted',
+  // An alias's rollout: a canary takes a share of its traffic, a shadow mirrors it.
+  'canary_set',
+  'canary_promoted',
+  'canary_aborted',
+  'shadow_set',
+  'shadow_removed',
+  // PUT …/versions/{version}/reference: drift compares with another dataset from now on.
+  'reference_set',
+  // PUT …/monitoring: the prediction log's sample rate or retention.
+  'monitoring_set',
 ] as const;
 export type ModelEventAction = (typeof MODEL_EVENT_ACTIONS)[number];
 

@@ -8,6 +8,7 @@ import {
   Unique,
 } from 'typeorm';
 import type { JsonObject } from '../common/json';
+import type { ReferenceProfile } from '../ml/reference-profile';
 import { RegisteredModel } from './registered-model.entity';
 
 export type VersionStatus = 'ready' | 'archived';
@@ -96,6 +97,10 @@ export class ModelVersion {
 
   @Column({ type: 'simple-json', nullable: true })
   serving: ServingOptions | null;
+
+  /** What drift compares live inputs with: the training split's profile (null until one exists). */
+  @Column({ type: 'simple-json', nullable: true })
+  reference: ReferenceProfile | null;
 
   @Column({ type: 'text', nullable: true })
   description: string | null;

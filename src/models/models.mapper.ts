@@ -46,15 +46,19 @@ export function toModelVersionResponse({
     description: version.description,
     tags: version.tags,
     ...(version.serving ? { serving: version.serving } : {}),
+    reference: version.reference,
     createdAt: version.createdAt.toISOString(),
   };
 }
 
-/** For lists: everything but the loss history, which is summed up by its length and last value. */
+/**
+ * For lists: everything but the loss history, which is summed up by its length and last value, and
+ * the reference profile (bins of every feature: a page of versions would carry kilobytes each).
+ */
 export function toModelVersionSummaryResponse(
   item: VersionWithAliases,
 ): ModelVersionSummaryResponse {
-  const { lossHistory, ...rest } = toModelVersionResponse(item);
+  const { lossHistory, reference: _reference, ...rest } = toModelVersionResponse(item);
   return {
     ...rest,
     lossPoints: lossHistory.length,
@@ -68,6 +72,14 @@ export function toAliasResponse(model: string, alias: ModelAlias): AliasResponse
     alias: alias.alias,
     version: alias.version,
     protected: alias.protected,
+    canary:
+      alias.canaryVersion === null
+        ? null
+        : { version: alias.canaryVersion, weight: Number(alias.canaryWeight) },
+    shadow:
+      alias.shadowVersion === null
+        ? null
+        : { version: alias.shadowVersion, fraction: Number(alias.shadowFraction) },
     updatedAt: alias.updatedAt.toISOString(),
   };
 }

@@ -23,6 +23,6 @@ import { ServingVersionsService } from './serving-versions.service';
     RegistryEventsService,
     OnnxImportsService,
   ],
-  exports: [ModelsService, ServingVersionsService],
+  exports: [ModelsService, ServingVersionsService, RegistryEventsService],
 })
 export class ModelsModule {}

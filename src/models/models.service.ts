@@ -8,8 +8,10 @@ import { NAME_PATTERN, NAME_RULE } from '../common/names';
 import { Page } from '../common/pagination';
 import { TransactionsService } from '../database/transactions.service';
 import { ARTIFACT_FORMATS, validateArtifact } from '../ml';
+import type { ReferenceProfile } from '../ml/reference-profile';
 import {
   assertMayChange,
+  assertMayJoin,
   assertMayPointAt,
   assertMayProtect,
   assertNoAliases,
@@ -21,6 +23,7 @@ import { ArtifactDigest, ModelArtifactsService } from './model-artifacts.service
 import { ModelVersion, ServingOptions, VersionStatus } from './model-version.entity';
 import { RegisteredModel } from './registered-model.entity';
 import { RegistryEventsService } from './registry-events.service';
+import type { ModelEventAction } from './model-event.entity';
 import { compareVersions, ModelFilter, VersionSort } from './registry-queries';
 
 /** What a trainer (or an import) hands the registry to become a new immutable version. */
@@ -48,6 +51,16 @@ export interface NewModelVersion {
   serving?: ServingOptions;
   /** The artifact's sha256 and size when already computed (an upload hashed as it streamed in). */
   digest?: ArtifactDigest;
+  /** What drift compares live inputs with (a trained version's training split); absent: none yet. */
+  reference?: ReferenceProfile;
+  /** The reference's value samples (encoded), stored beside the artifact before the row commits. */
+  referenceSamples?: Buffer;
+}
+
+/** An alias's canary and shadow, as a PUT sets them (absent: none). */
+export interface AliasRollout {
+  canary?: { version: number; weight: number };
+  shadow?: { version: number; fraction: number };
 }
 
 export interface ModelSummary {
@@ -333,7 +346,7 @@ export class ModelsService {
     // does not commit, the object is removed again (a crash in between leaves it unreferenced).
     const versionId = randomUUID();
     const content = Buffer.from(input.artifact);
-    await this.artifacts.put(versionId, content);
+    await this.artifacts.put(versionId, content, input.referenceSamples);
     const digest = input.digest ?? ModelArtifactsService.digest(content);
     let version: ModelVersion;
     try {
@@ -409,12 +422,96 @@ export class ModelsService {
     version: number,
     actor: Actor,
     protect?: boolean,
+    rollout: AliasRollout = {},
   ): Promise<ModelAlias> {
     assertName(alias, 'alias');
     if (protect !== undefined) assertMayProtect(actor);
     const row = await this.transactions.run(async (manager) => {
       const model = await this.lockModel(manager, name);
-      return this.moveAlias(manager, model, alias, version, actor, protect);
+      return this.moveAlias(manager, model, alias, version, actor, protect, rollout);
+    });
+    await this.events.changed(name);
+    return row;
+  }
+
+  /** The canary becomes the alias's version and takes all its traffic. */
+  async promoteCanary(name: string, alias: string, actor: Actor): Promise<ModelAlias> {
+    return this.changeRollout(name, alias, actor, 'canary', async (manager, model, row) => {
+      const canary = row.canaryVersion as number;
+      assertMayPointAt(await this.findVersion(model, canary, manager), alias, name);
+      await this.events.record(manager, model.id, 'canary_promoted', {
+        alias,
+        fromVersion: row.version,
+        toVersion: canary,
+        actor: actor.name,
+      });
+      // A shadow of the version promoted would shadow itself.
+      const keepShadow = row.shadowVersion !== canary;
+      return {
+        version: canary,
+        canaryVersion: null,
+        canaryWeight: null,
+        shadowVersion: keepShadow ? row.shadowVersion : null,
+        shadowFraction: keepShadow ? row.shadowFraction : null,
+      };
+    });
+  }
+
+  /** The canary stops: the alias's version answers everything again. */
+  async abortCanary(name: string, alias: string, actor: Actor): Promise<ModelAlias> {
+    return this.changeRollout(name, alias, actor, 'canary', async (manager, model, row) => {
+      await this.events.record(manager, model.id, 'canary_aborted', {
+        alias,
+        fromVersion: row.canaryVersion,
+        toVersion: row.version,
+        actor: actor.name,
+      });
+      return { canaryVersion: null, canaryWeight: null };
+    });
+  }
+
+  async removeShadow(name: string, alias: string, actor: Actor): Promise<ModelAlias> {
+    return this.changeRollout(name, alias, actor, 'shadow', async (manager, model, row) => {
+      await this.events.record(manager, model.id, 'shadow_removed', {
+        alias,
+        fromVersion: row.shadowVersion,
+        toVersion: row.version,
+        actor: actor.name,
+      });
+      return { shadowVersion: null, shadowFraction: null };
+    });
+  }
+
+  /** Applies `change` to an alias that has a canary (or shadow), in one transaction. */
+  private async changeRollout(
+    name: string,
+    alias: string,
+    actor: Actor,
+    part: 'canary' | 'shadow',
+    change: (
+      manager: EntityManager,
+      model: RegisteredModel,
+      row: ModelAlias,
+    ) => Promise<Partial<ModelAlias>>,
+  ): Promise<ModelAlias> {
+    const row = await this.transactions.run(async (manager) => {
+      const model = await this.lockModel(manager, name);
+      const current = await manager.findOneBy(ModelAlias, { modelId: model.id, alias });
+      if (!current) throw new NotFoundError(`Model ${name} has no alias ${alias}.`);
+      if ((part === 'canary' ? current.canaryVersion : current.shadowVersion) === null) {
+        throw new NotFoundError(
+          `Alias ${alias} of ${name} has no ${part}. Set one with PUT /v1/models/${name}/aliases/${alias} ` +
+            `{ "version": ${current.version}, "${part}": ${part === 'canary' ? '{ "version": N, "weight": 0.1 }' : '{ "version": N, "fraction": 0.5 }'} }.`,
+        );
+      }
+      assertMayChange(current, actor, name);
+      const updated = {
+        ...current,
+        ...(await change(manager, model, current)),
+        updatedAt: new Date(),
+      };
+      await manager.save(ModelAlias, updated);
+      return updated;
     });
     await this.events.changed(name);
     return row;
@@ -486,6 +583,7 @@ export class ModelsService {
       description: input.description,
       tags: input.tags,
       serving: input.serving ?? null,
+      reference: input.reference ?? null,
     });
     await manager.insert(ModelVersion, version);
     await this.events.record(manager, model.id, 'version_created', {
@@ -496,6 +594,7 @@ export class ModelsService {
     return version;
   }
 
+  /** Sets the whole alias: its version, and the canary and shadow given (absent ones stop). */
   private async moveAlias(
     manager: EntityManager,
     model: RegisteredModel,
@@ -503,24 +602,52 @@ export class ModelsService {
     version: number,
     actor: Actor,
     protect?: boolean,
+    rollout: AliasRollout = {},
   ): Promise<ModelAlias> {
-    assertMayPointAt(await this.findVersion(model, version, manager), alias, model.name);
+    const target = await this.findVersion(model, version, manager);
+    assertMayPointAt(target, alias, model.name);
+    for (const part of ['canary', 'shadow'] as const) {
+      const asked = rollout[part];
+      if (!asked) continue;
+      const candidate = await this.findVersion(model, asked.version, manager);
+      assertMayPointAt(candidate, alias, model.name);
+      assertMayJoin(target, candidate, part, model.name);
+    }
     const previous = await manager.findOneBy(ModelAlias, { modelId: model.id, alias });
     if (previous) assertMayChange(previous, actor, model.name);
+    const { canary, shadow } = rollout;
     const row = {
       modelId: model.id,
       alias,
       version,
       protected: protect ?? previous?.protected ?? false,
+      canaryVersion: canary?.version ?? null,
+      canaryWeight: canary?.weight ?? null,
+      shadowVersion: shadow?.version ?? null,
+      shadowFraction: shadow?.fraction ?? null,
       updatedAt: new Date(),
     };
     await manager.upsert(ModelAlias, row, ['modelId', 'alias']);
-    await this.events.record(manager, model.id, 'alias_set', {
-      alias,
-      fromVersion: previous?.version ?? null,
-      toVersion: version,
-      actor: actor.name,
-    });
+    const record = (
+      action: ModelEventAction,
+      fromVersion: number | null,
+      toVersion: number | null,
+    ) =>
+      this.events.record(manager, model.id, action, {
+        alias,
+        fromVersion,
+        toVersion,
+        actor: actor.name,
+      });
+    await record('alias_set', previous?.version ?? null, version);
+    if (canary) await record('canary_set', version, canary.version);
+    else if (previous?.canaryVersion != null) {
+      await record('canary_aborted', previous.canaryVersion, version);
+    }
+    if (shadow) await record('shadow_set', version, shadow.version);
+    else if (previous?.shadowVersion != null) {
+      await record('shadow_removed', previous.shadowVersion, version);
+    }
     return row;
   }
 
@@ -557,8 +684,14 @@ export class ModelsService {
     return model;
   }
 
+  /** The aliases using a version as their version, canary or shadow. */
   private aliasesOf(manager: EntityManager, version: ModelVersion): Promise<ModelAlias[]> {
-    return manager.findBy(ModelAlias, { modelId: version.modelId, version: version.version });
+    const { modelId } = version;
+    return manager.findBy(ModelAlias, [
+      { modelId, version: version.version },
+      { modelId, canaryVersion: version.version },
+      { modelId, shadowVersion: version.version },
+    ]);
   }
 
   private async summarize(model: RegisteredModel): Promise<ModelSummary> {

@@ -7,6 +7,7 @@ import {
   Unique,
   UpdateDateColumn,
 } from 'typeorm';
+import type { MonitoringSettings } from '../monitoring/monitoring-settings';
 
 @Entity('registered_models')
 @Unique('uq_registered_models_name', ['name'])
@@ -27,6 +28,10 @@ export class RegisteredModel {
   /** The last version number handed out; versions are never reused, even after a deletion. */
   @Column({ name: 'last_version', type: 'integer', default: 0 })
   lastVersion: number;
+
+  /** How its predictions are logged; null: DEFAULT_MONITORING. */
+  @Column({ type: 'simple-json', nullable: true })
+  monitoring: MonitoringSettings | null;
 
   @CreateDateColumn({ name: 'created_at' })
   createdAt: Date;

@@ -30,11 +30,24 @@ export interface ServingVersion {
   inputSchema: SchemaEntry[];
   outputSchema: SchemaEntry[];
   serving: ServingOptions | null;
+  /** How the alias the selector went through splits its traffic; null without an alias. */
+  routing: AliasRouting | null;
+}
+
+/** An alias's traffic: its version, and optionally a canary share and a shadow. */
+export interface AliasRouting {
+  alias: string;
+  canary: { version: number; weight: number } | null;
+  shadow: { version: number; fraction: number } | null;
 }
 
 interface ResolvedRow {
   modelId: string;
   aliasVersion: number | null;
+  canaryVersion: number | null;
+  canaryWeight: number | null;
+  shadowVersion: number | null;
+  shadowFraction: number | null;
   versionId: string | null;
   version: number | null;
   status: VersionStatus | null;
@@ -80,6 +93,10 @@ export class ServingVersionsService {
       .createQueryBuilder('model')
       .select('model.id', 'modelId')
       .addSelect('alias.version', 'aliasVersion')
+      .addSelect('alias.canaryVersion', 'canaryVersion')
+      .addSelect('alias.canaryWeight', 'canaryWeight')
+      .addSelect('alias.shadowVersion', 'shadowVersion')
+      .addSelect('alias.shadowFraction', 'shadowFraction')
       .addSelect('version.id', 'versionId')
       .addSelect('version.version', 'version')
       .addSelect('version.status', 'status')
@@ -144,6 +161,7 @@ export class ServingVersionsService {
       inputSchema: JSON.parse(row.inputSchema as string) as SchemaEntry[],
       outputSchema: JSON.parse(row.outputSchema as string) as SchemaEntry[],
       serving: row.serving === null ? null : (JSON.parse(row.serving) as ServingOptions),
+      routing: alias !== null && row.aliasVersion !== null ? routingOf(alias, row) : null,
     };
   }
 
@@ -177,4 +195,18 @@ export class ServingVersionsService {
   onChange(listener: ChangeListener): void {
     this.events.onChange(listener);
   }
+}
+
+function routingOf(alias: string, row: ResolvedRow): AliasRouting {
+  return {
+    alias,
+    canary:
+      row.canaryVersion === null
+        ? null
+        : { version: Number(row.canaryVersion), weight: Number(row.canaryWeight) },
+    shadow:
+      row.shadowVersion === null
+        ? null
+        : { version: Number(row.shadowVersion), fraction: Number(row.shadowFraction) },
+  };
 }

@@ -43,6 +43,7 @@ class FakeRegistry {
       checksum: 'x',
       format: 'modeldock/v1',
       kind: 'modeldock',
+      routing: null,
       algorithm: 'linear-regression',
       sizeBytes: 200,
       inputSchema: [],
@@ -101,14 +102,14 @@ describe('LoadedModelsService', () => {
     expect(registry.resolves).toBe(1);
     expect(registry.artifactReads).toBe(1);
     expect(loaded.find('m', '')).toBe(all[0]);
-    expect(all[0]).toMatchObject({ model: 'm', version: 1, format: 'modeldock/v1' });
+    expect(all[0].primary).toMatchObject({ model: 'm', version: 1, format: 'modeldock/v1' });
   });
 
   it('loads the version an alias moves to when the change is announced', async () => {
     const { registry, loaded } = setUp();
     await loaded.load('m', {});
     await registry.moveAlias('m', 'production', 3);
-    expect(loaded.find('m', '')?.version).toBe(3);
+    expect(loaded.find('m', '')?.primary.version).toBe(3);
     expect(registry.artifactReads).toBe(2);
   });
 
@@ -125,7 +126,7 @@ describe('LoadedModelsService', () => {
 
   it('compiles the artifact of the kind the version has', async () => {
     const { loaded } = setUp();
-    const served = await loaded.load('m', { version: 4 });
+    const { primary: served } = await loaded.load('m', { version: 4 });
     if (served.kind !== 'modeldock') throw new Error(`loaded as ${served.kind}`);
     expect(served.predictor.kind).toBe('regression');
     const output = served.predictor.predict({

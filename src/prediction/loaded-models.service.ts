@@ -45,6 +45,24 @@ export interface LoadedOnnxVersion extends LoadedVersionBase {
 /** A model version held in memory: everything a request needs to be answered. */
 export type LoadedVersion = LoadedTabularVersion | LoadedOnnxVersion;
 
+/** What one selector serves: the version that answers, and its alias's canary and shadow. */
+export interface ServedRoute {
+  /** The alias the selector went through (`production` by default); null for a version number. */
+  readonly alias: string | null;
+  readonly primary: LoadedVersion;
+  /** Answers `weight` (0..1) of the requests instead of the primary. */
+  readonly canary: { readonly version: LoadedVersion; readonly weight: number } | null;
+  /** Also runs on `fraction` of the requests, after they are answered; compared, never sent. */
+  readonly shadow: { readonly version: LoadedVersion; readonly fraction: number } | null;
+}
+
+function versionsOf(route: ServedRoute): LoadedVersion[] {
+  const versions = [route.primary];
+  if (route.canary) versions.push(route.canary.version);
+  if (route.shadow) versions.push(route.shadow.version);
+  return versions;
+}
+
 /** `v3`, `a:staging`, or `` for the default (alias production, else the latest ready version). */
 export function selectorKey(selector: VersionSelector): string {
   if (selector.version !== undefined) return `v${selector.version}`;
@@ -70,10 +88,10 @@ function selectorOf(key: string): VersionSelector {
 @Injectable()
 export class LoadedModelsService {
   private readonly logger = new Logger('Serving');
-  /** model name → selector key → the loaded version it serves. */
-  private readonly serving = new Map<string, Map<string, LoadedVersion>>();
+  /** model name → selector key → what it serves. */
+  private readonly serving = new Map<string, Map<string, ServedRoute>>();
   /** model name → selector key → its resolution and load in progress. */
-  private readonly pending = new Map<string, Map<string, Promise<LoadedVersion>>>();
+  private readonly pending = new Map<string, Map<string, Promise<ServedRoute>>>();
   /** Version key → its load in progress. */
   private readonly loading = new Map<string, Promise<LoadedVersion>>();
   /** Bumped on every change to a model, so a lookup that raced the change is not remembered. */
@@ -96,15 +114,20 @@ export class LoadedModelsService {
     registry.onChange((model) => this.refresh(model));
   }
 
-  /** The hot path: the loaded version a selector serves, if it is in memory. */
-  find(model: string, key: string): LoadedVersion | undefined {
-    const loaded = this.serving.get(model)?.get(key);
-    if (loaded) this.versions.get(loaded.key); // keeps it recently used
-    return loaded;
+  /** The hot path: what a selector serves, if it is in memory. */
+  find(model: string, key: string): ServedRoute | undefined {
+    const route = this.serving.get(model)?.get(key);
+    if (route) {
+      // keeps them recently used
+      this.versions.get(route.primary.key);
+      if (route.canary) this.versions.get(route.canary.version.key);
+      if (route.shadow) this.versions.get(route.shadow.version.key);
+    }
+    return route;
   }
 
   /** Resolves and loads what a selector serves; concurrent callers share one load. */
-  load(model: string, selector: VersionSelector): Promise<LoadedVersion> {
+  load(model: string, selector: VersionSelector): Promise<ServedRoute> {
     const key = selectorKey(selector);
     let forModel = this.pending.get(model);
     const inFlight = forModel?.get(key);
@@ -112,9 +135,9 @@ export class LoadedModelsService {
     if (!forModel) this.pending.set(model, (forModel = new Map()));
     const generation = this.generation(model);
     const promise = this.resolveAndLoad(model, selector)
-      .then((loaded) => {
-        if (this.generation(model) === generation) this.remember(model, key, loaded);
-        return loaded;
+      .then((route) => {
+        if (this.generation(model) === generation) this.remember(model, key, route);
+        return route;
       })
       .finally(() => {
         const current = this.pending.get(model);
@@ -126,8 +149,43 @@ export class LoadedModelsService {
     return promise;
   }
 
-  private async resolveAndLoad(model: string, selector: VersionSelector): Promise<LoadedVersion> {
+  /**
+   * The selector's version, and its alias's canary and shadow. A canary or shadow that fails to
+   * load is left out (logged and counted): the alias's own version keeps serving everything.
+   */
+  private async resolveAndLoad(model: string, selector: VersionSelector): Promise<ServedRoute> {
     const serving = await this.registry.resolve(model, selector);
+    const primary = await this.loadVersion(serving);
+    const { routing } = serving;
+    if (!routing) return { alias: null, primary, canary: null, shadow: null };
+    const [canary, shadow] = await Promise.all([
+      routing.canary && this.loadPartner(model, routing.canary.version, 'canary'),
+      routing.shadow && this.loadPartner(model, routing.shadow.version, 'shadow'),
+    ]);
+    return {
+      alias: routing.alias,
+      primary,
+      canary: canary && routing.canary ? { version: canary, weight: routing.canary.weight } : null,
+      shadow:
+        shadow && routing.shadow ? { version: shadow, fraction: routing.shadow.fraction } : null,
+    };
+  }
+
+  private async loadPartner(
+    model: string,
+    version: number,
+    role: 'canary' | 'shadow',
+  ): Promise<LoadedVersion | null> {
+    try {
+      return await this.loadVersion(await this.registry.resolve(model, { version }));
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      this.logger.error(`The ${role} v${version} of ${model} is not serving: ${reason}`);
+      return null;
+    }
+  }
+
+  private async loadVersion(serving: ServingVersion): Promise<LoadedVersion> {
     const key = `${serving.modelId}:${serving.version}`;
     const loaded = this.versions.get(key);
     if (loaded) return loaded;
@@ -181,14 +239,15 @@ export class LoadedModelsService {
     }
   }
 
-  private remember(model: string, key: string, loaded: LoadedVersion): void {
-    if (!this.versions.has(loaded.key)) return; // unloaded meanwhile: the next request reloads
+  private remember(model: string, key: string, route: ServedRoute): void {
+    // A version unloaded meanwhile: the next request reloads.
+    if (!versionsOf(route).every((loaded) => this.versions.has(loaded.key))) return;
     let forModel = this.serving.get(model);
     if (!forModel) this.serving.set(model, (forModel = new Map()));
-    forModel.set(key, loaded);
+    forModel.set(key, route);
   }
 
-  /** An unloaded version stops serving every selector that pointed at it, and drops its series. */
+  /** An unloaded version stops serving every selector that used it, and drops its series. */
   private forget(loaded: LoadedVersion): void {
     loaded.series.remove();
     if (loaded.kind === 'onnx') {
@@ -198,8 +257,8 @@ export class LoadedModelsService {
     }
     const forModel = this.serving.get(loaded.model);
     if (!forModel) return;
-    for (const [key, served] of forModel) {
-      if (served === loaded) forModel.delete(key);
+    for (const [key, route] of forModel) {
+      if (versionsOf(route).includes(loaded)) forModel.delete(key);
     }
     if (forModel.size === 0) this.serving.delete(loaded.model);
   }
@@ -218,7 +277,7 @@ export class LoadedModelsService {
     this.generations.set(model, generation);
     this.pending.delete(model);
     const keys = [...(this.serving.get(model)?.keys() ?? [])];
-    const fresh = new Map<string, LoadedVersion>();
+    const fresh = new Map<string, ServedRoute>();
     await Promise.all(
       keys.map(async (key) => {
         try {
@@ -237,7 +296,9 @@ export class LoadedModelsService {
     if (this.generation(model) !== generation) return; // a later change is being applied
     if (fresh.size > 0) this.serving.set(model, fresh);
     else this.serving.delete(model);
-    const stillServed = new Set([...fresh.values()].map((loaded) => loaded.key));
+    const stillServed = new Set(
+      [...fresh.values()].flatMap((route) => versionsOf(route).map((loaded) => loaded.key)),
+    );
     const unserved = [...this.versions.values()].filter(
       (loaded) => loaded.model === model && !stillServed.has(loaded.key),
     );

@@ -19,6 +19,7 @@ import {
   LoadedTabularVersion,
   LoadedVersion,
   selectorKey,
+  ServedRoute,
 } from './loaded-models.service';
 import { graphInputs, instancesTensor, requestedOutputs, tabularOutputs } from './onnx-requests';
 import type { Datatype, Tensor } from '../tensors/datatypes';
@@ -68,8 +69,8 @@ export class PredictionService {
     @Inject(appConfig.KEY) private readonly config: AppConfig,
   ) {}
 
-  /** The version a request selects: from memory, else resolved and loaded once for all callers. */
-  select(model: string, selector: VersionSelector): LoadedVersion | Promise<LoadedVersion> {
+  /** What a request selects: from memory, else resolved and loaded once for all callers. */
+  select(model: string, selector: VersionSelector): ServedRoute | Promise<ServedRoute> {
     if (selector.version !== undefined && selector.alias !== undefined) {
       throw new InvalidInputError('Pass either ?version= or ?alias=, not both.');
     }
@@ -137,23 +138,7 @@ export class PredictionService {
     request: InferenceRequest,
     binary: Buffer | null,
   ): Promise<TensorAnswer> {
-    let outputs: Tensor[];
-    if (served.kind === 'onnx') {
-      const tensors = binary
-        ? takeBinaryInputs(request.inputs, binary)
-        : request.inputs.map((input, position) => decodeJsonTensor(input, position));
-      const names = requestedOutputs(served, request.outputs);
-      outputs = await served.onnx.infer(graphInputs(served, tensors), names);
-    } else {
-      // Binary inputs become the JSON form the tabular decoder reads (null still means missing).
-      const inputs = binary
-        ? takeBinaryInputs(request.inputs, binary).map((tensor) => ({
-            ...tensor,
-            data: jsonData(tensor),
-          }))
-        : request.inputs;
-      outputs = this.infer(served, { ...request, inputs }).outputs.map(asTensor);
-    }
+    const outputs = await this.outputTensors(served, request, binary);
     const parts: Buffer[] = [];
     const encoded = outputs.map((tensor, i) => {
       const asked = request.outputs?.[i]?.parameters;
@@ -173,7 +158,31 @@ export class PredictionService {
         outputs: encoded as ResponseTensor[],
       },
       binaryParts: parts,
+      outputs,
     };
+  }
+
+  /** An inference's output tensors, before they are encoded for the answer. */
+  async outputTensors(
+    served: LoadedVersion,
+    request: InferenceRequest,
+    binary: Buffer | null,
+  ): Promise<Tensor[]> {
+    if (served.kind === 'onnx') {
+      const tensors = binary
+        ? takeBinaryInputs(request.inputs, binary)
+        : request.inputs.map((input, position) => decodeJsonTensor(input, position));
+      const names = requestedOutputs(served, request.outputs);
+      return served.onnx.infer(graphInputs(served, tensors), names);
+    }
+    // Binary inputs become the JSON form the tabular decoder reads (null still means missing).
+    const inputs = binary
+      ? takeBinaryInputs(request.inputs, binary).map((tensor) => ({
+          ...tensor,
+          data: jsonData(tensor),
+        }))
+      : request.inputs;
+    return this.infer(served, { ...request, inputs }).outputs.map(asTensor);
   }
 
   /**
@@ -181,7 +190,7 @@ export class PredictionService {
    * default. Loading it to describe it also warms it for the first inference.
    */
   async modelMetadata(model: string, version?: number): Promise<ModelMetadataBody> {
-    const served = await this.select(model, version === undefined ? {} : { version });
+    const { primary: served } = await this.select(model, version === undefined ? {} : { version });
     const versions = await this.registry.readyVersionNumbers(model);
     if (served.kind === 'onnx') return onnxMetadata(served, versions);
     const { predictor } = served;
@@ -204,10 +213,12 @@ export class PredictionService {
 export interface TensorAnswer {
   response: InferenceResponse;
   binaryParts: Buffer[];
+  /** The outputs as tensors, before encoding. */
+  outputs: Tensor[];
 }
 
 /** A tabular version's output tensor (FP64, INT64 or BYTES values) as a typed tensor. */
-function asTensor(output: ResponseTensor): Tensor {
+export function asTensor(output: ResponseTensor): Tensor {
   const { name, shape } = output;
   const datatype = output.datatype as Datatype;
   if (datatype === 'BYTES') return { name, shape, datatype, data: output.data as string[] };

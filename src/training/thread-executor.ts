@@ -1,9 +1,11 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { MessageChannel, MessagePort } from 'node:worker_threads';
 import { Piscina } from 'piscina';
+import { ownedBuffers } from '../common/owned-buffers';
 import { threadFile } from '../common/thread-file';
 import { appConfig, AppConfig } from '../config/app.config';
 import { DatasetsService } from '../datasets/datasets.service';
+import { encodeReferenceSamples } from '../drift/reference-samples';
 import { Algorithm, Hyperparameters, TrainingProgress, TrainingResult } from '../ml';
 import { TrainingJob } from './training-job.entity';
 import { TrainingJobsRepository } from './training-jobs.repository';
@@ -56,39 +58,33 @@ export class ThreadExecutor implements OnApplicationShutdown {
     const both = AbortSignal.any([signal, lost.signal]);
     const started = performance.now();
     try {
-      const { dataset, data } = await this.datasets.loadData(job.datasetId);
-      const loaded = performance.now();
-      const columns = new Map(data.columns.map((column) => [column.name, column]));
-      const column = (name: string) => {
-        const found = columns.get(name);
-        if (!found) throw new Error(`column ${name} is missing from dataset ${dataset.id}`);
-        return found;
-      };
+      const { dataset, source } = await this.datasets.contentsFor(job.datasetId);
+      const looked = performance.now();
       const task: TrainingTask = {
         input: {
           algorithm: job.algorithm as Algorithm,
-          features: job.features.map(column),
-          target: column(job.target),
           hyperparameters: job.hyperparameters as unknown as Hyperparameters,
           validationSplit: job.validationSplit,
           seed: job.seed,
         },
+        features: job.features,
+        target: job.target,
+        data: source,
         progressPort: port2,
       };
-      // Move the numeric columns to the thread instead of copying them (hundreds of MB on big
-      // datasets); the decoded arrays each own their buffer and are not used here again.
-      const buffers = new Set<ArrayBuffer>();
-      for (const input of [task.input.target, ...task.input.features]) {
-        if (input.type === 'number') buffers.add(input.values.buffer as ArrayBuffer);
-      }
+      // Stored bytes move to the thread instead of being copied (hundreds of MB on big datasets)
+      // when they own their memory; from a file, the thread reads the columns itself.
+      const moved = 'encoded' in source ? ownedBuffers([source.encoded]) : [];
       const outcome = await this.pool.run(task, {
-        transferList: [port2, ...buffers],
+        transferList: [port2, ...moved],
         signal: both,
       });
       await progress.stop();
+      // Data: finding the encoding (reading it, from a database or bucket), plus the thread's read.
+      const threadLoadMs = outcome.ok ? outcome.loadMs : 0;
       const timings = {
-        loadMs: Math.round(loaded - started),
-        trainMs: Math.round(performance.now() - loaded),
+        loadMs: Math.round(looked - started + threadLoadMs),
+        trainMs: Math.round(performance.now() - looked - threadLoadMs),
       };
       if (outcome.ok) return await this.succeed(job, dataset, outcome.result, timings);
       return await this.fail(
@@ -188,6 +184,8 @@ export class ThreadExecutor implements OnApplicationShutdown {
         description: job.description,
         tags: job.tags,
         alias: job.alias,
+        reference: result.reference.profile,
+        referenceSamples: encodeReferenceSamples(result.reference.samples),
       },
       {
         metrics,

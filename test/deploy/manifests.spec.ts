@@ -17,7 +17,10 @@ import { Deployment } from 'kubernetes-models/apps/v1';
 import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import { ConfigMap, Secret, Service } from 'kubernetes-models/v1';
-import { ServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1';
+import {
+  PrometheusRule,
+  ServiceMonitor,
+} from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1';
 
 const ROOT = path.resolve(__dirname, '../..');
 const K8S_DIR = path.join(ROOT, 'deploy/kubernetes');
@@ -54,6 +57,10 @@ const KINDS: Record<string, { model: new (data: any) => { validate(): void }; ty
   'monitoring.coreos.com/v1/ServiceMonitor': {
     model: ServiceMonitor,
     type: '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/ServiceMonitor#IServiceMonitor',
+  },
+  'monitoring.coreos.com/v1/PrometheusRule': {
+    model: PrometheusRule,
+    type: '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PrometheusRule#IPrometheusRule',
   },
 };
 
@@ -401,6 +408,7 @@ describe('deploy/kubernetes', () => {
       'HorizontalPodAutoscaler/modeldock-api',
       'PodDisruptionBudget/modeldock-api',
       'PodDisruptionBudget/modeldock-worker',
+      'PrometheusRule/modeldock',
       'Secret/modeldock-secrets',
       'Service/modeldock-api',
       'Service/modeldock-worker',

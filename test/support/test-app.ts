@@ -97,14 +97,19 @@ export async function startApp(
   return { app, baseUrl, dataDir, request, close: () => app.close() };
 }
 
-/** Polls a training job until it leaves queued/running. */
+/**
+ * Polls a training job until it leaves queued/running. A 503 (overload shedding, e.g. while a
+ * just-started app's first event-loop sample still holds its start-up) is retried, as a client would.
+ */
 export async function waitForJob(app: TestApp, id: string, timeoutMs = 30000): Promise<any> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const { body } = await app.request('GET', `/v1/training-jobs/${id}`);
-    if (!['queued', 'running'].includes(body.status)) return body;
+    const { status, body } = await app.request('GET', `/v1/training-jobs/${id}`);
+    if (status !== 503 && !['queued', 'running'].includes(body.status)) return body;
     if (Date.now() > deadline)
-      throw new Error(`job ${id} still ${body.status} after ${timeoutMs} ms`);
+      throw new Error(
+        `job ${id} still ${status === 503 ? 'shed (503)' : body.status} after ${timeoutMs} ms`,
+      );
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }

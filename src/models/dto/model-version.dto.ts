@@ -212,6 +212,67 @@ export class DatasetLineageResponse {
   checksum: string;
 }
 
+/** One column of a reference profile: decile bins for numbers, category counts for strings. */
+export class ColumnProfileResponse {
+  @ApiProperty({ enum: ['number', 'string'], example: 'number' })
+  kind: 'number' | 'string';
+
+  @ApiProperty({ example: 'bmi' })
+  name: string;
+
+  /** Rows profiled, missing ones included. */
+  @ApiProperty({ example: 353 })
+  count: number;
+
+  /** Rows whose value was missing. */
+  @ApiProperty({ example: 0 })
+  missing: number;
+
+  /**
+   * Numbers: interior bin edges (deciles, distinct, below the maximum); bin i holds values in
+   * (edges[i-1], edges[i]]. A 0/1 column has one edge and two bins.
+   */
+  @ApiPropertyOptional({ type: [Number], example: [-0.0611, -0.0401, -0.0218, 0.0014, 0.0455] })
+  edges?: number[];
+
+  /** Numbers: non-missing values per bin (edges.length + 1 entries). */
+  @ApiPropertyOptional({ type: [Number], example: [36, 35, 36, 35, 106, 105] })
+  counts?: number[];
+
+  @ApiPropertyOptional({ example: -0.0903 })
+  min?: number;
+
+  @ApiPropertyOptional({ example: 0.1706 })
+  max?: number;
+
+  @ApiPropertyOptional({ example: 0.0004 })
+  mean?: number;
+
+  @ApiPropertyOptional({ example: 0.0477 })
+  std?: number;
+
+  /** Strings: rows per category (the most frequent; the rest under `__other__`). */
+  @ApiPropertyOptional({ example: { red: 120, blue: 80 } })
+  categories?: Record<string, number>;
+}
+
+/**
+ * What drift compares live inputs with: the training split of a version trained here, or the
+ * dataset given to `PUT …/versions/{version}/reference`.
+ */
+export class ReferenceProfileResponse {
+  /** Rows profiled. */
+  @ApiProperty({ example: 353 })
+  rows: number;
+
+  @ApiProperty({ type: [ColumnProfileResponse] })
+  features: ColumnProfileResponse[];
+
+  /** The version's outputs on those rows (values of a regressor, labels of a classifier). */
+  @ApiProperty({ type: ColumnProfileResponse, nullable: true })
+  predictions: ColumnProfileResponse | null;
+}
+
 export class ModelVersionResponse {
   @ApiProperty({ example: 'house-prices' })
   model: string;
@@ -292,12 +353,22 @@ export class ModelVersionResponse {
   @ApiPropertyOptional({ type: ServingOptionsResponse })
   serving?: ServingOptionsResponse;
 
+  /**
+   * What drift compares live inputs with (GET …/versions/{version}/drift); null until one exists:
+   * versions trained here get one, others from PUT …/versions/{version}/reference. Not in lists.
+   */
+  @ApiProperty({ type: ReferenceProfileResponse, nullable: true })
+  reference: ReferenceProfileResponse | null;
+
   @ApiProperty({ format: 'date-time', example: '2026-11-24T14:33:34.957Z' })
   createdAt: string;
 }
 
 /** A version in a list: its loss history summed up (the full history is on the version itself). */
-export class ModelVersionSummaryResponse extends OmitType(ModelVersionResponse, ['lossHistory']) {
+export class ModelVersionSummaryResponse extends OmitType(ModelVersionResponse, [
+  'lossHistory',
+  'reference',
+]) {
   /** Points in the version's loss history (one per recorded epoch); 0 for an imported version. */
   @ApiProperty({ example: 500 })
   lossPoints: number;
