@@ -33,6 +33,12 @@ if (!postgres) {
 module.exports = {
   // A project-level testTimeout is ignored; end-to-end tests boot real services and need more than 5 s.
   testTimeout: 60000,
+  // Each spec file loads the whole app into a fresh module registry, and what the process keeps of
+  // it adds up. On 2 cores (one worker) Jest ran every file in its own process, in band, which
+  // reached its 4 GiB heap limit by the e2e suites; collections then held the event loop for
+  // seconds (overload 503s, timed-out probes). With a limit, files run in a worker process that
+  // is replaced once a file leaves it above the limit.
+  workerIdleMemoryLimit: '1GB',
   projects: [
     {
       displayName: 'unit',

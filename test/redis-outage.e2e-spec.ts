@@ -30,7 +30,7 @@ describe('an API replica while Redis is down', () => {
       artifact: housingArtifact(),
       alias: 'production',
     });
-    expect(imported.status).toBe(201);
+    expect({ status: imported.status, body: imported.body }).toMatchObject({ status: 201 });
     const started = Date.now();
     const predicted = await api.request('POST', '/v1/models/house/predict', {
       instances: housingInstances().slice(0, 1),
@@ -49,7 +49,7 @@ describe('an API replica while Redis is down', () => {
       target: 'y',
       algorithm: 'linear-regression',
     });
-    expect(submitted.status).toBe(202);
+    expect({ status: submitted.status, body: submitted.body }).toMatchObject({ status: 202 });
     expect(submitted.body.status).toBe('queued');
     const cancelled = await api.request('POST', `/v1/training-jobs/${submitted.body.id}/cancel`);
     expect(cancelled.status).toBe(200);
