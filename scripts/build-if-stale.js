@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// `npm start` runs compiled code; build first when dist/ is missing or older than the sources.
+// `npm start` runs compiled code; build first when dist/ is missing or older than the sources
+// (the server's or the console's).
 const { execSync } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
@@ -17,16 +18,24 @@ function newestMtime(dir) {
   return newest;
 }
 
-const sources = ['src', 'migrations', 'package.json', 'tsconfig.json', 'tsconfig.build.json'];
-const newestSource = Math.max(
-  ...sources.map((name) => {
-    const full = path.join(root, name);
-    if (!fs.existsSync(full)) return 0;
-    return fs.statSync(full).isDirectory() ? newestMtime(full) : fs.statSync(full).mtimeMs;
-  }),
-);
+function newestOf(names) {
+  return Math.max(
+    ...names.map((name) => {
+      const full = path.join(root, name);
+      if (!fs.existsSync(full)) return 0;
+      return fs.statSync(full).isDirectory() ? newestMtime(full) : fs.statSync(full).mtimeMs;
+    }),
+  );
+}
 
-if (!fs.existsSync(entry) || fs.statSync(entry).mtimeMs < newestSource) {
+function stale(output, sources) {
+  return !fs.existsSync(output) || fs.statSync(output).mtimeMs < newestOf(sources);
+}
+
+// The server's build empties dist/, the console's included, so either being stale rebuilds both.
+const serverStale = stale(entry, ['src', 'migrations', 'package.json', 'tsconfig.json', 'tsconfig.build.json']);
+const consoleStale = stale(path.join(root, 'dist', 'console', 'index.html'), ['console', 'package.json']);
+if (serverStale || consoleStale) {
   process.stderr.write('modeldock: building (dist/ is missing or stale)...\n');
-  execSync('npx nest build', { cwd: root, stdio: 'inherit' });
+  execSync('npm run build', { cwd: root, stdio: 'inherit' });
 }

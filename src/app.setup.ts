@@ -21,6 +21,7 @@ import { installDatasetBodyParsers } from './datasets/dataset-uploads';
 import { installModelUploads } from './models/model-uploads';
 import { createValidationPipe } from './common/validation.pipe';
 import type { AppConfig } from './config/app.config';
+import { installConsole } from './console/console-routes';
 import { installOverloadProtection } from './health/overload';
 import { ReadinessService } from './health/readiness.service';
 import { MetricsService } from './metrics/metrics.service';
@@ -130,6 +131,7 @@ export async function configureApp(app: NestFastifyApplication, config: AppConfi
   await installCors(fastify, config);
   installAccessLog(fastify, log, metrics, config.accessLog);
   setupOpenApiDocument(app);
+  await installConsole(fastify);
 }
 
 /** CORS only for the origins configured. */

@@ -22,7 +22,13 @@ import { Access, CurrentActor } from './access.decorator';
 import type { Principal } from './api-keys.service';
 import { ApiKeysService } from './api-keys.service';
 import { toApiKeyResponse } from './api-keys.mapper';
-import { ApiKeyPageResponse, CreateApiKeyRequest, CreatedApiKeyResponse } from './dto/api-key.dto';
+import {
+  ApiKeyPageResponse,
+  CreateApiKeyRequest,
+  CreatedApiKeyResponse,
+  CurrentApiKeyResponse,
+} from './dto/api-key.dto';
+import { PERMISSIONS, grants } from './roles';
 
 @ApiTags('api-keys')
 @Controller('v1/api-keys')
@@ -51,6 +57,22 @@ export class ApiKeysController {
   @ApiOkResponse({ type: ApiKeyPageResponse })
   async list(@Query() page: PaginationQuery): Promise<ApiKeyPageResponse> {
     return mapPage(await this.keys.list(page.limit, page.offset), toApiKeyResponse);
+  }
+
+  @Get('current')
+  @Access('metadata')
+  @ApiOperation({
+    summary: 'The key this request carries: its name, role and what the role grants',
+    description: 'Any valid key may ask; the console reads it to show only what the key may do.',
+  })
+  @ApiOkResponse({ type: CurrentApiKeyResponse })
+  current(@CurrentActor() actor: Principal): CurrentApiKeyResponse {
+    return {
+      id: actor.keyId,
+      name: actor.name,
+      role: actor.role,
+      permissions: PERMISSIONS.filter((permission) => grants(actor.role, permission)),
+    };
   }
 
   @Delete(':id')

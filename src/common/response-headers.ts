@@ -40,6 +40,28 @@ export const DOCS_HEADERS = helmetHeaders({
 });
 
 /**
+ * The console is our own page: scripts, styles, images and API calls from this origin only, no
+ * inline script or style (the bundle sets styles through the DOM, which CSP allows), no framing.
+ */
+export const CONSOLE_HEADERS = helmetHeaders({
+  contentSecurityPolicy: {
+    useDefaults: false,
+    directives: {
+      defaultSrc: ["'none'"],
+      scriptSrc: ["'self'"],
+      styleSrc: ["'self'"],
+      imgSrc: ["'self'", 'data:'],
+      fontSrc: ["'self'"],
+      connectSrc: ["'self'"],
+      formAction: ["'self'"],
+      baseUri: ["'none'"],
+      frameAncestors: ["'none'"],
+    },
+  },
+  frameguard: { action: 'deny' },
+});
+
+/**
  * Everything else answers JSON or text, never a page to render: the headers OWASP's REST
  * Security Cheat Sheet asks of an API (nothing may be framed or loaded, HSTS, nosniff). helmet's
  * others only mean something to a page in a browser, and each costs on every prediction.
@@ -69,9 +91,10 @@ declare module 'fastify' {
 
 /** Gives every route its class's security headers; call after applyRoutePolicies. */
 export function installResponseHeaders(fastify: FastifyInstance): void {
+  const byClass = { api: API_HEADERS, docs: DOCS_HEADERS, console: CONSOLE_HEADERS };
   fastify.addHook('onRoute', (route) => {
-    const docs = (route.config as FastifyContextConfig).policy?.headers === 'docs';
-    (route.config as FastifyContextConfig).securityHeaders = docs ? DOCS_HEADERS : API_HEADERS;
+    const config = route.config as FastifyContextConfig;
+    config.securityHeaders = byClass[config.policy?.headers ?? 'api'];
   });
 }
 

@@ -18,6 +18,7 @@ export type RouteClass =
   | 'inference-probe'
   | 'metrics'
   | 'docs'
+  | 'console'
   | 'preflight';
 
 export type BodyLimitClass = 'default' | 'dataset' | 'predict' | 'model';
@@ -43,8 +44,11 @@ export interface RouteRules {
   readonly fileLimit?: BodyLimitClass;
   /** Which per-key limit counts the route's requests (requests without a key are not counted). */
   readonly rateLimit: 'predict' | 'management' | 'none';
-  /** `api`: nothing may be framed or rendered; `docs`: what the Swagger UI page needs. */
-  readonly headers: 'api' | 'docs';
+  /**
+   * `api`: nothing may be framed or rendered; `docs`: what the Swagger UI page needs; `console`:
+   * a page of our own scripts and styles only (common/response-headers.ts).
+   */
+  readonly headers: 'api' | 'docs' | 'console';
   /** Answered under overload too, so Kubernetes and Prometheus still see the service. */
   readonly overloadExempt: boolean;
   /** The shape of errors raised before a handler runs (access, rate limit, overload, body). */
@@ -89,6 +93,8 @@ export const ROUTE_POLICIES: Readonly<Record<RouteClass, RouteRules>> = {
   'inference-probe': { ...PROBE, errors: 'open-inference' },
   metrics: { ...PROBE, key: 'configurable', rateLimit: 'management' },
   docs: { ...OPEN, headers: 'docs' },
+  // The console's page and assets are open; every API call it makes carries the user's key.
+  console: { ...OPEN, headers: 'console' },
   // CORS preflights carry no credentials; @fastify/cors answers them in its hook.
   preflight: OPEN,
 };
@@ -105,12 +111,16 @@ declare module 'fastify' {
 /** Where SwaggerModule mounts the UI and the document (`/docs`, `/docs-json`). */
 export const DOCS_PATH = 'docs';
 
+/** Where the web console is served (console/console-routes.ts). */
+export const CONSOLE_PATH = 'console';
+
 /**
  * Routes that plugins register carry no declaration: the Swagger UI's (its pages, assets and
  * document, all under DOCS_PATH) and @fastify/cors's catch-all preflight route.
  */
 function pluginRouteClass(method: string | string[], url: string): RouteClass | undefined {
   if (url.startsWith(`/${DOCS_PATH}`)) return 'docs';
+  if (url === `/${CONSOLE_PATH}` || url.startsWith(`/${CONSOLE_PATH}/`)) return 'console';
   if (url === '*' && method === 'OPTIONS') return 'preflight';
   return undefined;
 }

@@ -98,60 +98,148 @@ export function defaultHyperparameters(algorithm: Algorithm, optimizer?: string)
   }
 }
 
-type Rule = (value: unknown) => string | null;
+/** One hyperparameter as a form or a validator sees it: its type, range and who uses it. */
+export interface HyperparameterSpec {
+  name: string;
+  type: 'number' | 'integer' | 'enum' | 'class-weight';
+  description: string;
+  minimum?: number;
+  /** The minimum itself is not allowed. */
+  exclusiveMinimum?: boolean;
+  maximum?: number;
+  /** The choices of an `enum`. */
+  values?: readonly string[];
+  /** A hint for the error message when a number is out of range. */
+  hint?: string;
+  /** The optimizers that use it; the others ignore it. */
+  optimizers: readonly string[];
+}
 
-const number =
-  (min: number, minInclusive: boolean, max: number, hint: string): Rule =>
-  (value) =>
-    typeof value === 'number' &&
-    Number.isFinite(value) &&
-    (minInclusive ? value >= min : value > min) &&
-    value <= max
-      ? null
-      : `must be a number ${minInclusive ? '>=' : '>'} ${min}${max < Infinity ? ` and <= ${max}` : ''} (${hint})`;
+const STEPPED = ['gradient-descent', 'sgd', 'adam'] as const;
+const ITERATIVE = ['gradient-descent', 'sgd', 'adam', 'lbfgs'] as const;
+const EVERY = [...new Set([...REGRESSION_OPTIMIZERS, ...CLASSIFICATION_OPTIMIZERS])];
 
-const integer =
-  (min: number, max: number): Rule =>
-  (value) =>
-    Number.isInteger(value) && (value as number) >= min && (value as number) <= max
-      ? null
-      : `must be an integer from ${min} to ${max}`;
+const ITERATIVE_SPECS: HyperparameterSpec[] = [
+  {
+    name: 'learningRate',
+    type: 'number',
+    description: 'Step size of gradient-descent, sgd and adam (lbfgs searches its own step).',
+    minimum: 0,
+    exclusiveMinimum: true,
+    maximum: 100,
+    hint: 'try 0.001-0.1',
+    optimizers: STEPPED,
+  },
+  {
+    name: 'epochs',
+    type: 'integer',
+    description: 'The most epochs (full passes over the training rows; lbfgs: iterations) to run.',
+    minimum: 1,
+    maximum: MAX_EPOCHS,
+    optimizers: ITERATIVE,
+  },
+  {
+    name: 'batchSize',
+    type: 'integer',
+    description: 'Rows per mini-batch.',
+    minimum: 1,
+    maximum: MAX_BATCH_SIZE,
+    optimizers: ['sgd', 'adam'],
+  },
+  {
+    name: 'l2',
+    type: 'number',
+    description:
+      "L2 penalty on the summed loss (Ridge's alpha, LogisticRegression's 1 / C); the intercept is not penalised.",
+    minimum: 0,
+    maximum: 1e12,
+    hint: '0 disables the penalty',
+    optimizers: EVERY,
+  },
+  {
+    name: 'tolerance',
+    type: 'number',
+    description:
+      'Early stopping: an epoch is progress when the loss falls below best × (1 − tolerance); lbfgs also stops when its gradient is within it.',
+    minimum: 0,
+    maximum: 1,
+    hint: 'a fraction; 0 disables it',
+    optimizers: ITERATIVE,
+  },
+  {
+    name: 'patience',
+    type: 'integer',
+    description:
+      'Early stopping: epochs without progress before training stops and keeps the best weights; 0 never stops early.',
+    minimum: 0,
+    maximum: MAX_EPOCHS,
+    optimizers: ITERATIVE,
+  },
+];
 
-const oneOf =
-  (values: readonly string[]): Rule =>
-  (value) =>
-    values.includes(value as string) ? null : `must be one of ${values.join(', ')}`;
-
-const ITERATIVE_RULES: Record<keyof IterativeOptions, Rule> = {
-  learningRate: number(0, false, 100, 'try 0.001-0.1'),
-  epochs: integer(1, MAX_EPOCHS),
-  batchSize: integer(1, MAX_BATCH_SIZE),
-  l2: number(0, true, 1e12, '0 disables the penalty'),
-  tolerance: number(0, true, 1, 'a fraction; 0 disables it'),
-  patience: integer(0, MAX_EPOCHS),
+const CLASS_WEIGHT_SPEC: HyperparameterSpec = {
+  name: 'classWeight',
+  type: 'class-weight',
+  description:
+    '`none`, `balanced` (n_samples / (n_classes × count), as scikit-learn) or a positive weight per class label.',
+  values: ['none', 'balanced'],
+  optimizers: CLASSIFICATION_OPTIMIZERS,
 };
 
-const classWeightRule: Rule = (value) => {
-  if (value === 'none' || value === 'balanced') return null;
-  if (
-    typeof value === 'object' &&
-    value !== null &&
-    !Array.isArray(value) &&
-    Object.values(value).every((w) => typeof w === 'number' && Number.isFinite(w) && w > 0)
-  ) {
-    return null;
-  }
-  return 'must be "none", "balanced" or an object of positive weights by class label';
-};
+/** The hyperparameters of an algorithm, the optimizer first. */
+export function hyperparameterSpecs(algorithm: Algorithm): HyperparameterSpec[] {
+  const optimizers =
+    algorithm === 'logistic-regression' ? CLASSIFICATION_OPTIMIZERS : REGRESSION_OPTIMIZERS;
+  return [
+    {
+      name: 'optimizer',
+      type: 'enum',
+      description: 'How the weights are fitted.',
+      values: optimizers,
+      optimizers,
+    },
+    ...ITERATIVE_SPECS,
+    ...(algorithm === 'logistic-regression' ? [CLASS_WEIGHT_SPEC] : []),
+  ];
+}
 
-function rulesFor(algorithm: Algorithm): Record<string, Rule> {
-  return algorithm === 'logistic-regression'
-    ? {
-        optimizer: oneOf(CLASSIFICATION_OPTIMIZERS),
-        ...ITERATIVE_RULES,
-        classWeight: classWeightRule,
+/** Null when `value` fits the spec, else what is wrong. */
+function checkValue(spec: HyperparameterSpec, value: unknown): string | null {
+  switch (spec.type) {
+    case 'number': {
+      const min = spec.minimum!;
+      const max = spec.maximum ?? Infinity;
+      const ok =
+        typeof value === 'number' &&
+        Number.isFinite(value) &&
+        (spec.exclusiveMinimum ? value > min : value >= min) &&
+        value <= max;
+      return ok
+        ? null
+        : `must be a number ${spec.exclusiveMinimum ? '>' : '>='} ${min}${max < Infinity ? ` and <= ${max}` : ''} (${spec.hint})`;
+    }
+    case 'integer':
+      return Number.isInteger(value) &&
+        (value as number) >= spec.minimum! &&
+        (value as number) <= spec.maximum!
+        ? null
+        : `must be an integer from ${spec.minimum} to ${spec.maximum}`;
+    case 'enum':
+      return spec.values!.includes(value as string)
+        ? null
+        : `must be one of ${spec.values!.join(', ')}`;
+    case 'class-weight':
+      if (value === 'none' || value === 'balanced') return null;
+      if (
+        typeof value === 'object' &&
+        value !== null &&
+        !Array.isArray(value) &&
+        Object.values(value).every((w) => typeof w === 'number' && Number.isFinite(w) && w > 0)
+      ) {
+        return null;
       }
-    : { optimizer: oneOf(REGRESSION_OPTIMIZERS), ...ITERATIVE_RULES };
+      return 'must be "none", "balanced" or an object of positive weights by class label';
+  }
 }
 
 /** Accepted as another name for `epochs`. */
@@ -165,15 +253,16 @@ export function resolveHyperparameters(
   algorithm: Algorithm,
   raw: Record<string, unknown> = {},
 ): { hyperparameters: Hyperparameters; errors: FieldProblem[] } {
-  const rules = rulesFor(algorithm);
+  const specs = hyperparameterSpecs(algorithm);
+  const known = specs.map((spec) => spec.name);
   const errors: FieldProblem[] = [];
   const given: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(raw)) {
     const name = SYNONYMS[key] ?? key;
-    if (!(name in rules)) {
+    if (!known.includes(name)) {
       errors.push({
         field: key,
-        message: `is not a hyperparameter of ${algorithm}; known: ${Object.keys(rules).join(', ')}`,
+        message: `is not a hyperparameter of ${algorithm}; known: ${known.join(', ')}`,
       });
     } else if (name in given) {
       errors.push({
@@ -189,9 +278,12 @@ export function resolveHyperparameters(
     ...defaultHyperparameters(algorithm, optimizer),
     ...given,
   } as Hyperparameters;
-  for (const [name, rule] of Object.entries(rules)) {
-    const message = rule((hyperparameters as unknown as Record<string, unknown>)[name]);
-    if (message) errors.push({ field: name, message });
+  for (const spec of specs) {
+    const message = checkValue(
+      spec,
+      (hyperparameters as unknown as Record<string, unknown>)[spec.name],
+    );
+    if (message) errors.push({ field: spec.name, message });
   }
   return { hyperparameters, errors };
 }

@@ -6,6 +6,7 @@ import { appConfig, AppConfig } from '../config/app.config';
 import { DatasetsModule } from '../datasets/datasets.module';
 import { HealthModule } from '../health/health.module';
 import { ModelsModule } from '../models/models.module';
+import { AlgorithmsController } from './algorithms.controller';
 import { EmbeddedRunner } from './embedded-runner';
 import { JOB_DISPATCHER } from './job-dispatcher';
 import { QueueDispatcher } from './queue-dispatcher';
@@ -21,7 +22,7 @@ import { TrainingService } from './training.service';
  */
 @Module({
   imports: [TypeOrmModule.forFeature([TrainingJob]), DatasetsModule, ModelsModule, HealthModule],
-  controllers: [TrainingJobsController],
+  controllers: [TrainingJobsController, AlgorithmsController],
   providers: [
     TrainingService,
     TrainingJobsRepository,

@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsISO8601, IsOptional, IsString } from 'class-validator';
 import { PageOf } from '../../common/pagination';
-import { Role, ROLES } from '../roles';
+import { Permission, PERMISSIONS, Role, ROLES } from '../roles';
 
 export class CreateApiKeyRequest {
   /** Who or what the key is for; recorded in the audit trail of everything the key does. */
@@ -61,3 +61,20 @@ export class CreatedApiKeyResponse extends ApiKeyResponse {
 }
 
 export class ApiKeyPageResponse extends PageOf(ApiKeyResponse) {}
+
+/** The key a request was made with, as the console needs it to show only what the key may do. */
+export class CurrentApiKeyResponse {
+  /** Null for the bootstrap admin key (data/admin.key), which has no row. */
+  @ApiProperty({ type: String, format: 'uuid', nullable: true, example: null })
+  id: string | null;
+
+  @ApiProperty({ example: 'bootstrap-admin' })
+  name: string;
+
+  @ApiProperty({ enum: ROLES, example: 'admin' })
+  role: Role;
+
+  /** What the role grants (see the roles in the API guide). */
+  @ApiProperty({ enum: PERMISSIONS, isArray: true, example: [...PERMISSIONS] })
+  permissions: Permission[];
+}
