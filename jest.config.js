@@ -54,8 +54,14 @@ module.exports = {
           {
             displayName: 'e2e-postgres',
             ...e2e,
-            // These two already run on PostgreSQL in the e2e project.
-            testPathIgnorePatterns: ['/node_modules/', '/cluster\\.e2e-spec', '/schema-parity\\.e2e-spec'],
+            // The first two already run on PostgreSQL in the e2e project; the console in a
+            // browser checks the console, which is the same on either database.
+            testPathIgnorePatterns: [
+              '/node_modules/',
+              '/cluster\\.e2e-spec',
+              '/schema-parity\\.e2e-spec',
+              '/console-browser\\.e2e-spec',
+            ],
             setupFilesAfterEnv: ['<rootDir>/test/support/postgres-project.ts'],
           },
         ]

@@ -124,6 +124,9 @@ describe('the web console', () => {
       const logistic = body.items[2];
       expect(logistic.task).toBe('classification');
       expect(logistic.optimizers).toEqual(['lbfgs', 'gradient-descent', 'adam']);
+      expect(body.items.map((item: { defaultOptimizer: string }) => item.defaultOptimizer)).toEqual(
+        ['gradient-descent', 'normal-equation', 'lbfgs'],
+      );
       // scikit-learn's LogisticRegression defaults: C = 1, max_iter = 100, tol = 1e-4.
       expect(logistic.defaults.lbfgs).toMatchObject({ l2: 1, epochs: 100, tolerance: 1e-4 });
       expect(

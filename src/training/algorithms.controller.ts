@@ -32,6 +32,7 @@ function describe(algorithm: Algorithm): AlgorithmResponse {
     name: algorithm,
     ...DESCRIPTIONS[algorithm],
     optimizers,
+    defaultOptimizer: defaultHyperparameters(algorithm).optimizer,
     defaults: Object.fromEntries(
       optimizers.map((optimizer) => [
         optimizer,

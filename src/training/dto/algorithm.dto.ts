@@ -43,6 +43,10 @@ export class AlgorithmResponse {
   @ApiProperty({ type: [String], example: ['lbfgs', 'gradient-descent', 'adam'] })
   optimizers: string[];
 
+  /** The optimizer a job gets when it names none. */
+  @ApiProperty({ example: 'lbfgs' })
+  defaultOptimizer: string;
+
   /** Every hyperparameter's default, per optimizer (some differ: sgd and adam run fewer epochs). */
   @ApiProperty({
     example: { lbfgs: { optimizer: 'lbfgs', learningRate: 0.1, epochs: 100, l2: 1 } },
