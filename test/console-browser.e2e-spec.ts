@@ -1,5 +1,7 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { writeFileSync } from 'node:fs';
+import { createServer, request as httpRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import {
   describeInBrowser,
@@ -286,5 +288,43 @@ describeInBrowser('the console in a browser', () => {
     await viewer.getByText(/log in again/).waitFor();
     await screenshot(viewer, '16-viewer-revoked');
     await viewer.close();
+  });
+  it('works behind a proxy that serves it under a path prefix', async () => {
+    // An ingress's way: /modeldock/… on the proxy is /… on the service.
+    const target = new URL(api.baseUrl);
+    const proxy = createServer((request, response) => {
+      if (!request.url!.startsWith('/modeldock/')) {
+        response.writeHead(404).end();
+        return;
+      }
+      const upstream = httpRequest(
+        {
+          host: target.hostname,
+          port: target.port,
+          method: request.method,
+          path: request.url!.slice('/modeldock'.length),
+          headers: request.headers,
+        },
+        (answer) => {
+          response.writeHead(answer.statusCode!, answer.headers);
+          answer.pipe(response);
+        },
+      );
+      request.pipe(upstream);
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = proxy.address() as AddressInfo;
+      const prefixed = await context.newPage();
+      await prefixed.goto(`http://127.0.0.1:${port}/modeldock/console`);
+      expect(prefixed.url()).toBe(`http://127.0.0.1:${port}/modeldock/console/`);
+      await prefixed.getByLabel('API key').fill(TEST_ADMIN_KEY);
+      await prefixed.getByRole('button', { name: 'Log in' }).click();
+      await prefixed.getByRole('link', { name: 'houses' }).first().waitFor();
+      await screenshot(prefixed, '17-behind-a-prefix');
+      await prefixed.close();
+    } finally {
+      await new Promise((resolve) => proxy.close(resolve));
+    }
   });
 });
