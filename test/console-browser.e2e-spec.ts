@@ -119,6 +119,7 @@ describeInBrowser('the console in a browser', () => {
   it('uploads a CSV with a progress bar and shows its columns and rows', async () => {
     await page.getByRole('link', { name: 'Datasets' }).click();
     await page.getByRole('heading', { name: 'Datasets', level: 1 }).waitFor();
+    await look('03a-datasets');
     const file = path.join(dataDir, 'houses.csv');
     writeFileSync(file, housesCsv());
     await page.getByLabel('CSV file').setInputFiles(file);
@@ -126,7 +127,7 @@ describeInBrowser('the console in a browser', () => {
     await page.getByRole('heading', { name: /Dataset houses/, level: 1 }).waitFor();
     await page.getByText('3,000').first().waitFor();
     await page.getByRole('rowheader', { name: 'area_m2' }).first().waitFor();
-    await look('03-dataset');
+    await look('03b-dataset');
   });
 
   it('starts a training job from the form and shows the loss curve growing while it runs', async () => {
@@ -171,6 +172,10 @@ describeInBrowser('the console in a browser', () => {
     expect(await page.locator('.chart canvas').count()).toBeGreaterThan(0);
     await look('06-job-succeeded');
     expect(await predictedVersion()).toBe(1);
+    await page.getByRole('link', { name: 'Training' }).first().click();
+    await page.getByRole('heading', { name: 'Training jobs', level: 1 }).waitFor();
+    await look('06b-jobs');
+    await page.goBack();
   });
 
   it('opens the version: lineage, signature, metrics and the loss curve', async () => {
@@ -187,6 +192,14 @@ describeInBrowser('the console in a browser', () => {
     await page.getByRole('link', { name: 'Training' }).last().click();
     await page.locator('.chart canvas').first().waitFor();
     await look('09-version-training');
+    await page.getByRole('link', { name: 'Reference' }).click();
+    await page.locator('.chart canvas').first().waitFor();
+    await look('09b-version-reference');
+    // Try it: the example built from the signature, answered by this version.
+    await page.getByRole('link', { name: 'Try it' }).click();
+    await page.getByRole('button', { name: 'Send' }).click();
+    await page.getByText(/Answered by version/).waitFor();
+    await look('09c-version-try');
   });
 
   it('promotes and rolls back on the model page, and the next prediction follows', async () => {
