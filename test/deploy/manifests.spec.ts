@@ -343,6 +343,9 @@ function parseDockerfile(text: string): Instruction[] {
     });
 }
 
+/** What `npm run build` compiles and bundles (nest build: src, migrations; the console). */
+const BUILD_SOURCES = ['src', 'migrations', 'console'];
+
 function dockerfileRules(text: string): string[] {
   const problems: string[] = [];
   const stages: { name?: string; body: Instruction[] }[] = [];
@@ -360,6 +363,21 @@ function dockerfileRules(text: string): string[] {
     problems.push('uses npm install; the lockfile is honoured only by npm ci');
   }
   if (!runs.some((run) => /\bnpm\s+ci\b/.test(run.args))) problems.push('never runs npm ci');
+
+  // The stage that runs `npm run build` has every folder the build reads (or the whole context).
+  const builder = stages.find((stage) =>
+    stage.body.some((i) => i.op === 'RUN' && /\bnpm\s+run\s+build\b/.test(i.args)),
+  );
+  const copied = (builder?.body ?? [])
+    .filter((i) => i.op === 'COPY' && !i.args.includes('--from='))
+    .flatMap((i) => i.args.split(/\s+/).slice(0, -1));
+  if (builder && !copied.includes('.')) {
+    for (const folder of BUILD_SOURCES) {
+      if (!copied.includes(folder)) {
+        problems.push(`the build stage does not copy ${folder}/ (npm run build reads it)`);
+      }
+    }
+  }
 
   const runtime = stages[stages.length - 1];
   if (!runtime) return problems;
@@ -553,6 +571,14 @@ describe('deploy/Dockerfile', () => {
       'no HEALTHCHECK',
       'the runtime stage has dev dependencies (no npm prune/ci --omit=dev)',
       'CMD is not ["node", "dist/src/main.js"] in exec form',
+    ]);
+  });
+
+  it('flags a build stage that leaves out a folder the build reads', () => {
+    const broken = dockerfile.replace(/^COPY console \S+\n/m, '');
+    expect(broken).not.toEqual(dockerfile);
+    expect(dockerfileRules(broken)).toEqual([
+      'the build stage does not copy console/ (npm run build reads it)',
     ]);
   });
 
