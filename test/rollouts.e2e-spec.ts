@@ -233,6 +233,38 @@ describe('rollouts: an alias with a canary share and a shadow', () => {
     expect(inactive.body).toMatchObject({ active: false, count: 50 });
   });
 
+  it("starts the shadow's figures again when the alias moves to another version", async () => {
+    await importVersion('moving', housingArtifact(1), 'production');
+    await importVersion('moving', housingArtifact(1.5));
+    await importVersion('moving', housingArtifact(2));
+    const summaryOf = async () =>
+      (await api.request('GET', '/v1/models/moving/aliases/production/shadow')).body;
+    expect(
+      (await setAlias('moving', { version: 1, shadow: { version: 2, fraction: 1 } })).status,
+    ).toBe(200);
+    await inParallel(20, 4, () => predict('moving'));
+    await eventually(async () => expect((await summaryOf()).count).toBe(20));
+    // v1 against v2 differs by half the prediction.
+    expect((await summaryOf()).difference.meanRelative).toBeCloseTo(0.5, 9);
+
+    // The alias moves to v3 and keeps its shadow: v3 against v2 is another comparison.
+    expect(
+      (await setAlias('moving', { version: 3, shadow: { version: 2, fraction: 1 } })).status,
+    ).toBe(200);
+    expect(await summaryOf()).toMatchObject({
+      version: 3,
+      shadowVersion: 2,
+      count: 0,
+      active: true,
+    });
+    await inParallel(10, 4, () => predict('moving'));
+    await eventually(async () => expect((await summaryOf()).count).toBe(10));
+    const moved = await summaryOf();
+    expect(moved).toMatchObject({ version: 3, shadowVersion: 2, active: true });
+    // 1.5p against 2p: a quarter of the answer.
+    expect(moved.difference.meanRelative).toBeCloseTo(0.25, 9);
+  });
+
   it("never changes the primary's answer or status when the shadow fails", async () => {
     await importVersion('fragile', housingArtifact(1), 'production');
     // Finite weights, but their products overflow on large inputs: the shadow answers 422.

@@ -58,7 +58,9 @@ interface ShadowJob {
 export interface ShadowSummary {
   model: string;
   alias: string;
-  /** The version whose answers were compared (the alias's, or its canary's when it answered). */
+  /** The alias's version while these were compared (a canary's answers count as the alias's). */
+  primaryVersion: number;
+  /** The version run in the shadow. */
   shadowVersion: number;
   since: string;
   /** Requests compared. */
@@ -84,7 +86,10 @@ interface LatencyFigures {
   p99: number | null;
 }
 
-/** One alias's running comparison; reset when its shadow version changes. */
+/**
+ * One alias's running comparison of one pair of versions: reset when the alias moves to another
+ * version or gets another shadow, so its figures never mix two primaries.
+ */
 class ShadowTally {
   readonly since = new Date();
   /** False once the alias no longer has this shadow: kept for GET, gone from the gauges. */
@@ -107,6 +112,7 @@ class ShadowTally {
   private next = 0;
 
   constructor(
+    readonly primaryVersion: number,
     readonly shadowVersion: number,
     readonly labels: { model: string; alias: string },
     readonly series: TallySeries,
@@ -133,6 +139,7 @@ class ShadowTally {
     return {
       model,
       alias,
+      primaryVersion: this.primaryVersion,
       shadowVersion: this.shadowVersion,
       since: this.since.toISOString(),
       count: this.count,
@@ -245,7 +252,7 @@ export class ShadowTrafficService implements OnApplicationShutdown {
   offer(route: ServedRoute, mirrored: MirroredRequest, primaryMs: number): void {
     const { shadow } = route;
     if (!shadow || !route.alias || this.stopped) return;
-    const tally = this.tally(route.primary.model, route.alias, shadow.version.version);
+    const tally = this.tally(route, shadow.version.version);
     if (this.queue.length >= SHADOW_QUEUE_CAPACITY) {
       tally.dropped++;
       tally.series.outcomes.dropped.inc();
@@ -267,7 +274,8 @@ export class ShadowTrafficService implements OnApplicationShutdown {
       const [owner, alias] = key.split('\n');
       if (owner !== model) continue;
       const row = await this.models.getAlias(model, alias).catch(() => null);
-      tally.active = row?.shadowVersion === tally.shadowVersion;
+      tally.active =
+        row?.version === tally.primaryVersion && row?.shadowVersion === tally.shadowVersion;
     }
   }
 
@@ -301,7 +309,7 @@ export class ShadowTrafficService implements OnApplicationShutdown {
   /** Runs one shadow: synchronously when its version answers synchronously (versions trained here). */
   private run(job: ShadowJob): Promise<void> | undefined {
     const { route, shadow, mirrored } = job;
-    const tally = this.tally(route.primary.model, route.alias as string, shadow.version);
+    const tally = this.tally(route, shadow.version);
     const started = performance.now();
     const failed = (error: unknown) => {
       tally.errors++;
@@ -350,10 +358,18 @@ export class ShadowTrafficService implements OnApplicationShutdown {
       .then((outputs) => compareAnswers(primary, comparableTensors(outputs, order)));
   }
 
-  private tally(model: string, alias: string, shadowVersion: number): ShadowTally {
+  /** The tally of the route's alias, new when the alias's version or its shadow changed. */
+  private tally(route: ServedRoute, shadowVersion: number): ShadowTally {
+    const model = route.primary.model;
+    const alias = route.alias as string;
+    const primaryVersion = route.primary.version;
     const key = `${model}\n${alias}`;
     let tally = this.tallies.get(key);
-    if (!tally || tally.shadowVersion !== shadowVersion) {
+    if (
+      !tally ||
+      tally.primaryVersion !== primaryVersion ||
+      tally.shadowVersion !== shadowVersion
+    ) {
       const labels = { model: this.metrics.modelLabel(model), alias };
       const outcome = (name: Outcome) => this.requests.bind({ ...labels, outcome: name });
       const series: TallySeries = {
@@ -365,7 +381,7 @@ export class ShadowTrafficService implements OnApplicationShutdown {
         primarySeconds: this.computeSeconds.bind({ ...labels, role: 'primary' }),
         shadowSeconds: this.computeSeconds.bind({ ...labels, role: 'shadow' }),
       };
-      tally = new ShadowTally(shadowVersion, labels, series);
+      tally = new ShadowTally(primaryVersion, shadowVersion, labels, series);
       this.tallies.set(key, tally);
     }
     return tally;

@@ -31,10 +31,22 @@ export class ShadowController {
     const row = await this.models.getAlias(name, alias);
     const active = row.shadowVersion !== null;
     const tally = this.shadows.summary(name, alias);
-    if (tally && (!active || tally.shadowVersion === row.shadowVersion)) {
-      const { model, alias: _alias, shadowVersion, ...figures } = tally;
-      const fraction = active ? row.shadowFraction : null;
-      return { model, alias, version: row.version, shadowVersion, fraction, active, ...figures };
+    const current =
+      tally?.primaryVersion === row.version && tally.shadowVersion === row.shadowVersion;
+    // The running tally; or, once the shadow is gone, the last one (inactive). A tally of an
+    // earlier pair of versions is not this shadow's: it starts again at 0.
+    if (tally && (current || !active)) {
+      const { model, alias: _alias, primaryVersion, shadowVersion, ...figures } = tally;
+      const fraction = current ? row.shadowFraction : null;
+      return {
+        model,
+        alias,
+        version: primaryVersion,
+        shadowVersion,
+        fraction,
+        active: current,
+        ...figures,
+      };
     }
     if (!active) {
       throw new NotFoundError(

@@ -43,7 +43,11 @@ export class ShadowSummaryResponse {
   @ApiProperty({ example: 'production' })
   alias: string;
 
-  @ApiProperty({ example: 3, description: "The alias's version now." })
+  @ApiProperty({
+    example: 3,
+    description:
+      "The alias's version these figures compare with the shadow; the figures start again when the alias moves.",
+  })
   version: number;
 
   @ApiProperty({ example: 5, description: 'The shadow version compared.' })
