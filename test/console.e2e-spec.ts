@@ -57,7 +57,7 @@ describe('the web console', () => {
   });
 
   it('caches hashed assets for a year and sends them compressed to browsers that accept it', async () => {
-    const script = readdirSync(path.join(consoleBuildDir(), 'assets')).find((name) =>
+    const script = readdirSync(path.join(consoleBuildDir()!, 'assets')).find((name) =>
       /^app-.*\.js$/.test(name),
     );
     const plain = await fetch(`${api.baseUrl}/console/assets/${script}`, {

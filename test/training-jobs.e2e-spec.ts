@@ -250,11 +250,50 @@ describe('training jobs', () => {
       data: { id: created.body.id, status: 'succeeded' },
     });
 
+    // Without ?include=lossHistory the events stay small: no curve in them.
+    expect(progress.every((p) => !('lossHistory' in p))).toBe(true);
+
     const missing = await api.request(
       'GET',
       '/v1/training-jobs/00000000-0000-4000-8000-000000000000/events',
     );
     expect(missing.status).toBe(404);
+  });
+
+  it('puts the loss curve so far in each progress event with ?include=lossHistory', async () => {
+    const wide = (await api.request('POST', '/v1/datasets', wideDataset())).body.id;
+    const created = await api.request(
+      'POST',
+      '/v1/training-jobs',
+      job(wide, {
+        model: 'streamed-curve',
+        hyperparameters: { optimizer: 'gradient-descent', epochs: 100_000 },
+      }),
+    );
+    const response = await fetch(
+      `${api.baseUrl}/v1/training-jobs/${created.body.id}/events?include=lossHistory`,
+      { headers: authHeaders() },
+    );
+    const blocks = (await response.text()).trim().split('\n\n');
+    const progress = blocks
+      .filter((block) => block.includes('event: progress'))
+      .map((block) => JSON.parse(/^data: (.*)$/m.exec(block)![1]));
+    const running = progress.filter((p) => p.status === 'running' && p.lossHistory.length > 0);
+    expect(running.length).toBeGreaterThan(0);
+    for (const event of progress) {
+      // The curve the event describes: `epochs` points, the last of them `loss`.
+      expect(event.lossHistory).toHaveLength(event.epochs);
+      if (event.epochs > 0) expect(event.lossHistory.at(-1)).toBe(event.loss);
+    }
+    const done = JSON.parse(/^data: (.*)$/m.exec(blocks.at(-1)!)![1]);
+    expect(done.status).toBe('succeeded');
+
+    const bad = await api.request(
+      'GET',
+      `/v1/training-jobs/${created.body.id}/events?include=everything`,
+    );
+    expect(bad.status).toBe(400);
+    expect(bad.body.errors[0].field).toBe('include');
   });
 
   it('exports job counts from 0, training durations, and queued and running jobs as Prometheus metrics', async () => {

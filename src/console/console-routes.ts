@@ -5,15 +5,15 @@ import * as path from 'node:path';
 import { NotFoundError } from '../common/errors';
 import { CONSOLE_PATH } from '../common/route-policy';
 
-/** Where `npm run build` (console/build.mjs) writes the console, under the package's root. */
-export function consoleBuildDir(): string {
-  let dir = __dirname;
-  while (!existsSync(path.join(dir, 'package.json'))) {
-    const parent = path.dirname(dir);
-    if (parent === dir) throw new Error(`no package.json above ${__dirname}`);
-    dir = parent;
+/**
+ * Where `npm run build` (console/build.mjs) writes the console: dist/console under the package's
+ * root. Null when no package.json is above this file (a copy of the compiled code elsewhere).
+ */
+export function consoleBuildDir(): string | null {
+  for (let dir = __dirname; ; dir = path.dirname(dir)) {
+    if (existsSync(path.join(dir, 'package.json'))) return path.join(dir, 'dist', CONSOLE_PATH);
+    if (path.dirname(dir) === dir) return null;
   }
-  return path.join(dir, 'dist', CONSOLE_PATH);
 }
 
 /**
@@ -29,7 +29,7 @@ export async function installConsole(
   root = consoleBuildDir(),
 ): Promise<void> {
   fastify.get(`/${CONSOLE_PATH}`, (_request, reply) => reply.redirect(`${CONSOLE_PATH}/`, 302));
-  if (!existsSync(path.join(root, 'index.html'))) {
+  if (!root || !existsSync(path.join(root, 'index.html'))) {
     fastify.get(`/${CONSOLE_PATH}/*`, () => {
       throw new NotFoundError(
         'The console is not built in this installation: run `npm run build` (npm start does it when dist/ is stale).',

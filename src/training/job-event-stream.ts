@@ -7,13 +7,18 @@ const HEARTBEAT_MS = 15_000;
 
 /**
  * Streams a job's progress as Server-Sent Events: a `progress` event whenever status, progress or
- * the loss curve changes, then one `done` event with the whole job, and the stream ends.
- * It reads the job from the database, so it works whichever process runs the job.
+ * the loss curve changes (with the curve itself when `withLossHistory`), then one `done` event
+ * with the whole job, and the stream ends. It reads the job from the database, so it works
+ * whichever process runs the job.
  */
 export async function streamJobEvents(
   reply: FastifyReply,
   readJob: () => Promise<TrainingJob>,
-  { pollIntervalMs, shouldEnd }: { pollIntervalMs: number; shouldEnd: () => boolean },
+  {
+    withLossHistory,
+    pollIntervalMs,
+    shouldEnd,
+  }: { withLossHistory: boolean; pollIntervalMs: number; shouldEnd: () => boolean },
 ): Promise<void> {
   reply.hijack();
   const raw = reply.raw;
@@ -49,7 +54,12 @@ export async function streamJobEvents(
       };
       const key = JSON.stringify(progress);
       if (key !== previous) {
-        send('progress', progress, ++sequence);
+        // The live curve is thinned as it grows, so it is sent whole, not as the points since.
+        send(
+          'progress',
+          withLossHistory ? { ...progress, lossHistory: job.lossHistory } : progress,
+          ++sequence,
+        );
         previous = key;
         lastWrite = Date.now();
       }

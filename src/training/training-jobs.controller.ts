@@ -25,6 +25,7 @@ import type { FastifyReply } from 'fastify';
 import { mapPage } from '../common/pagination';
 import {
   CreateTrainingJobRequest,
+  JobEventsQuery,
   TrainingJobPageResponse,
   TrainingJobQuery,
   TrainingJobResponse,
@@ -87,14 +88,20 @@ export class TrainingJobsController {
   @ApiOperation({
     summary: "Stream a job's progress as Server-Sent Events",
     description:
-      '`event: progress` with `{ status, progress, epochs, loss }` whenever they change, then `event: done` ' +
+      '`event: progress` with `{ status, progress, epochs, loss }` (`epochs`: the loss points recorded so far) ' +
+      'whenever they change, with `lossHistory` too when `?include=lossHistory`; then `event: done` ' +
       'with the whole job, after which the stream ends. `curl -N` shows it live.',
   })
   @ApiProduces('text/event-stream')
   @ApiOkResponse({ description: 'An event stream.' })
-  async events(@Param('id', ParseUUIDPipe) id: string, @Res() reply: FastifyReply): Promise<void> {
+  async events(
+    @Param('id', ParseUUIDPipe) id: string,
+    @Query() query: JobEventsQuery,
+    @Res() reply: FastifyReply,
+  ): Promise<void> {
     await this.training.get(id);
     await streamJobEvents(reply, () => this.training.get(id), {
+      withLossHistory: query.include === 'lossHistory',
       pollIntervalMs: this.config.training.progressWriteIntervalMs,
       // A shutdown ends streams at once rather than wait out the grace period; clients reconnect.
       shouldEnd: () => this.readiness.isShuttingDown,

@@ -37,7 +37,9 @@ export function useJobEvents(
     const connect = async () => {
       setState((previous) => (previous === 'closed' ? 'connecting' : previous));
       try {
-        const response = await fetch(apiUrl(`v1/training-jobs/${seg(id)}/events`), {
+        // Each progress event then carries the curve recorded so far.
+        const url = apiUrl(`v1/training-jobs/${seg(id)}/events`, { include: 'lossHistory' });
+        const response = await fetch(url, {
           headers: { accept: 'text/event-stream', ...authHeaders() },
           signal: controller.signal,
         });
@@ -122,17 +124,6 @@ export function curveOf(job: JobRecord): Curve {
   }
   const done = planned ? job.progress * planned : n;
   return { x: loss.map((_, i) => round1(((i + 1) * done) / n)), loss, validation: null };
-}
-
-/** Adds a live progress event's loss to the curve (a new point only when the run moved on). */
-export function extendCurve(curve: Curve, job: JobRecord, event: ProgressEvent): Curve {
-  if (event.lossHistory) return curveOf({ ...job, ...event, lossHistory: event.lossHistory });
-  if (curve.x === null || event.loss === null || !Number.isFinite(event.loss)) return curve;
-  const planned = plannedEpochs(job);
-  const x = round1(planned ? event.progress * planned : curve.x.length + 1);
-  const last = curve.x[curve.x.length - 1];
-  if (last !== undefined && x <= last) return curve;
-  return { x: [...curve.x, x], loss: [...curve.loss, event.loss], validation: null };
 }
 
 const round1 = (value: number) => Math.round(value * 10) / 10;

@@ -71,6 +71,6 @@ export interface ProgressEvent {
   /** Points in the job's loss history so far (not epochs: the live history is time-sampled). */
   epochs: number;
   loss: number | null;
-  /** Not sent today; used when a server sends the whole curve. */
-  lossHistory?: number[];
+  /** The curve recorded so far (the stream is opened with `?include=lossHistory`). */
+  lossHistory: number[];
 }

@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { get, Page, post, seg } from '../api';
 import { ErrorNote, Loaded, useAsync } from '../components/async';
 import { ConfirmButton } from '../components/confirm';
@@ -10,7 +10,7 @@ import { href } from '../router';
 import { can } from '../session';
 import type { DatasetRecord } from './datasets-types';
 import { Pager } from './models';
-import { curveOf, extendCurve, plannedEpochs, useJobEvents, type Curve } from './training-live';
+import { curveOf, plannedEpochs, useJobEvents, type Curve } from './training-live';
 import { isActive, JOB_STATUSES, type JobRecord, type JobStatus } from './training-types';
 import './training.css';
 
@@ -160,12 +160,6 @@ export function JobPage({ id }: { id: string }) {
     setCurve(curveOf(loaded.data));
   }, [loaded.data]);
 
-  const fetching = useRef(false);
-  const done = useRef(false);
-  useEffect(() => {
-    done.current = false;
-  }, [id]);
-
   const current = job && job.id === id ? job : null;
   const active = current !== null && isActive(current.status);
   const stream = useJobEvents(
@@ -173,26 +167,12 @@ export function JobPage({ id }: { id: string }) {
     active,
     (event) => {
       if (!current) return;
-      setJob(
-        (previous) => previous && { ...previous, status: event.status, progress: event.progress },
-      );
-      setCurve((previous) => extendCurve(previous ?? curveOf(current), current, event));
-      // The event holds only the latest loss: fetch the recorded curve (sampled ten times as
-      // often, and from the first epoch) when it grew, one request at a time.
-      if (!event.lossHistory && event.epochs > 0 && !fetching.current) {
-        fetching.current = true;
-        get<JobRecord>(`v1/training-jobs/${seg(id)}`)
-          .then((fresh) => {
-            if (done.current || !isActive(fresh.status)) return;
-            setJob(fresh);
-            setCurve(curveOf(fresh));
-          })
-          .catch(() => undefined) // The stream goes on; the next event tries again.
-          .finally(() => (fetching.current = false));
-      }
+      const { status, progress, lossHistory } = event;
+      const live = { ...current, status, progress, lossHistory };
+      setJob(live);
+      setCurve(curveOf(live));
     },
     (finished) => {
-      done.current = true;
       setJob(finished);
       setCurve(curveOf(finished));
     },
@@ -213,7 +193,6 @@ export function JobPage({ id }: { id: string }) {
           live={stream.state}
           streamError={stream.error}
           onChange={(changed) => {
-            done.current = !isActive(changed.status);
             setJob(changed);
             setCurve(curveOf(changed));
           }}

@@ -119,6 +119,17 @@ export class TrainingJobQuery extends PaginationQuery {
   model?: string;
 }
 
+export class JobEventsQuery {
+  /**
+   * `lossHistory`: each progress event also carries the loss curve recorded so far (at most 1,000
+   * points), so a chart can follow the run from the stream alone.
+   */
+  @ApiPropertyOptional({ enum: ['lossHistory'] })
+  @IsOptional()
+  @IsIn(['lossHistory'])
+  include?: 'lossHistory';
+}
+
 export class TrainingMetricsResponse {
   @ApiProperty({ example: { mse: 2.1, rmse: 1.45, mae: 1.1, r2: 0.97 } })
   train: JsonObject;
