@@ -86,24 +86,6 @@ export interface Dataset {
   createdAt: string;
 }
 
-export interface TrainingJob {
-  id: string;
-  model: string;
-  status: 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
-  algorithm: string;
-  dataset: string;
-  target: string;
-  features?: string[];
-  hyperparameters: Record<string, unknown>;
-  progress?: number;
-  lossHistory?: number[];
-  error?: string | null;
-  modelVersion?: number | null;
-  createdAt: string;
-  startedAt?: string | null;
-  finishedAt?: string | null;
-}
-
 export interface ApiKey {
   id: string;
   name: string;
